@@ -1,0 +1,10 @@
+import { TierChangedEvent } from "@icp/core";
+import { sqsHandler, logger } from "./lib/sqs-batch.js";
+
+/**
+ * SQS: tier-change events. The sequences capability (enroll/move/stop) plugs in here;
+ * until then each event is validated and acknowledged, so nothing piles up or is lost.
+ */
+export const handler = sqsHandler("route", TierChangedEvent, async (evt) => {
+  logger.debug("tier changed", { accountId: evt.accountId, from: evt.from, to: evt.to, eventId: evt.eventId });
+});

@@ -1,0 +1,8 @@
+import type { Store } from "@icp/store";
+
+export type AppDeps = {
+  /** The store for this request; a function so Lambda builds it lazily from linked resources. */
+  store: () => Store;
+};
+
+export type AppEnv = { Variables: { workspaceId: string; store: Store } };

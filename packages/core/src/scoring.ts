@@ -1,0 +1,146 @@
+import type { AccountFacts, Contact, Tier } from "./account.js";
+import { type CompiledCondition, compileCondition } from "./conditions.js";
+import type { Criterion, Icp, Persona, TierThresholds } from "./icp.js";
+
+export type BreakdownLine = {
+  criterion: string;
+  label?: string;
+  kind: Criterion["kind"];
+  mandatory: boolean;
+  matched: boolean;
+  /** The account's value the criterion looked at (the matching signal, technologies…). */
+  value?: unknown;
+  points: number;
+};
+
+export type Score = {
+  icpId: string;
+  icpVersion: number;
+  score: number;
+  tier: Tier;
+  qualified: boolean;
+  mandatoryMatched: number;
+  preferentialMatched: number;
+  breakdown: BreakdownLine[];
+  disqualifiedBy?: { id: string; reason: string; value?: unknown };
+  segment: string;
+};
+
+export const DEFAULT_SEGMENT = "default";
+
+export function tierForScore(score: number, t: TierThresholds): Exclude<Tier, "disqualified"> {
+  if (score >= t.priority) return "priority";
+  if (score >= t.nurture) return "nurture";
+  return "generic";
+}
+
+/** Higher is better; used to pick an account's best ICP and order listings. */
+export const TIER_RANK: Record<Tier, number> = { priority: 3, nurture: 2, generic: 1, disqualified: 0 };
+
+/**
+ * An ICP turned into closures once, so that scoring many accounts does no
+ * per-account parsing or lower-casing of the definition.
+ */
+export type CompiledIcp = {
+  icp: Icp;
+  score(facts: AccountFacts, domain: string, now: number): Score;
+};
+
+export function compileIcp(icp: Icp): CompiledIcp {
+  const criteria = icp.criteria.map((c) => ({ c, test: compileCondition(c) }));
+  const disqualifiers = icp.disqualifiers.map((d) => ({ d, test: compileCondition(d) }));
+  const segments = icp.segments.map((s) => ({
+    name: s.name,
+    tests: s.when.map(compileCondition) as CompiledCondition[],
+  }));
+  const mandatoryCount = icp.criteria.filter((c) => c.mandatory).length;
+  const needMandatory = Math.min(icp.qualification.minMandatory, mandatoryCount);
+  const needPreferential = Math.min(
+    icp.qualification.minPreferential,
+    icp.criteria.length - mandatoryCount,
+  );
+
+  return {
+    icp,
+    score(facts, domain, now) {
+      let total = 0;
+      let mandatoryMatched = 0;
+      let preferentialMatched = 0;
+      const breakdown: BreakdownLine[] = [];
+      for (const { c, test } of criteria) {
+        const r = test(facts, domain, now);
+        const points = r.matched ? c.points : 0;
+        total += points;
+        if (r.matched) c.mandatory ? mandatoryMatched++ : preferentialMatched++;
+        const line: BreakdownLine = {
+          criterion: c.id,
+          kind: c.kind,
+          mandatory: c.mandatory,
+          matched: r.matched,
+          points,
+        };
+        if (c.label) line.label = c.label;
+        if (r.value !== undefined) line.value = r.value;
+        breakdown.push(line);
+      }
+      const score = Math.min(100, total);
+      let segment = DEFAULT_SEGMENT;
+      for (const s of segments) {
+        if (s.tests.every((t) => t(facts, domain, now).matched)) {
+          segment = s.name;
+          break;
+        }
+      }
+      const result: Score = {
+        icpId: icp.id,
+        icpVersion: icp.version,
+        score,
+        tier: tierForScore(score, icp.tiers),
+        qualified: mandatoryMatched >= needMandatory && preferentialMatched >= needPreferential,
+        mandatoryMatched,
+        preferentialMatched,
+        breakdown,
+        segment,
+      };
+      for (const { d, test } of disqualifiers) {
+        const r = test(facts, domain, now);
+        if (r.matched) {
+          result.tier = "disqualified";
+          result.qualified = false;
+          result.disqualifiedBy = { id: d.id, reason: d.reason, value: r.value };
+          break;
+        }
+      }
+      return result;
+    },
+  };
+}
+
+/** a is better than b: better tier first, then higher score, then the ICP created first (stable). */
+function better(a: Score, b: Score): boolean {
+  if (TIER_RANK[a.tier] !== TIER_RANK[b.tier]) return TIER_RANK[a.tier] > TIER_RANK[b.tier];
+  if (a.score !== b.score) return a.score > b.score;
+  return a.icpId < b.icpId;
+}
+
+/** Score against every active ICP and keep the best. Undefined when the workspace has no active ICP. */
+export function scoreBest(
+  icps: readonly CompiledIcp[],
+  facts: AccountFacts,
+  domain: string,
+  now: number,
+): Score | undefined {
+  let best: Score | undefined;
+  for (const icp of icps) {
+    const s = icp.score(facts, domain, now);
+    if (!best || better(s, best)) best = s;
+  }
+  return best;
+}
+
+/** First persona whose title keywords appear in the contact's title. */
+export function matchPersona(personas: readonly Persona[], contact: Contact): string | undefined {
+  const title = contact.title?.toLowerCase();
+  if (!title) return undefined;
+  return personas.find((p) => p.titles.some((t) => title.includes(t.toLowerCase())))?.name;
+}

@@ -1,0 +1,6 @@
+export * from "./dynamo.js";
+export * from "./poller.js";
+export * from "./ports.js";
+export * from "./queues.js";
+export * from "./seed.js";
+export * from "./stack.js";

@@ -1,0 +1,116 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type StoreConfig, type Store, configToEnv, createStore, createTable } from "@icp/store";
+import { startFauxqs } from "fauxqs";
+import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
+import { type SqsLambda, startPoller } from "./poller.js";
+import { type LocalQueue, createQueues } from "./queues.js";
+import { seedDemo } from "./seed.js";
+
+export type StackOptions = {
+  /** API port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Use a DynamoDB (Local) that is already running instead of starting one. */
+  dynamoEndpoint?: string;
+  dynamoPort?: number;
+  /** Keep DynamoDB data in this folder across restarts (default: in memory). */
+  persistDir?: string;
+  tableName?: string;
+  /** Prefix for queue names, so several stacks can share one SQS server. */
+  queuePrefix?: string;
+  seed?: boolean;
+  apiKey?: string;
+  /** Seconds before a failed message is retried locally (AWS uses the visibility timeout). */
+  retryDelay?: number;
+  onWorkerError?: (e: unknown) => void;
+};
+
+export type Stack = {
+  url: string;
+  apiKey: string;
+  cfg: StoreConfig;
+  store: Store;
+  queues: Record<string, LocalQueue>;
+  seeded: { icpCreated: boolean; importId?: string } | undefined;
+  stop(): Promise<void>;
+};
+
+/**
+ * The whole system on one machine: DynamoDB Local, an in-process SQS with the manifest's
+ * queues and DLQs, pollers invoking the functions/ handlers exactly as Lambda would, and
+ * the API. Environment variables are set the way SST links resources, before the handler
+ * modules are imported.
+ */
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    let dynamo: DynamoLocal | undefined;
+    if (!o.dynamoEndpoint) {
+      dynamo = await startDynamoLocal({ ...(o.dynamoPort ? { port: o.dynamoPort } : {}), ...(o.persistDir ? { persistDir: o.persistDir } : {}) });
+      stops.push(() => (dynamo as DynamoLocal).stop());
+    }
+    const sqsServer = await startFauxqs({ port: 0, logger: false });
+    stops.push(() => sqsServer.stop());
+    const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
+
+    const bootstrap = createStore({
+      tableName: o.tableName ?? "icp-sequencer",
+      region: "us-east-1",
+      queues: { IngestQueue: "", RouteQueue: "" },
+      dynamoEndpoint: o.dynamoEndpoint ?? (dynamo as DynamoLocal).endpoint,
+      sqsEndpoint,
+    });
+    const queues = await createQueues(bootstrap.sqs, o.queuePrefix ?? "");
+    const cfg: StoreConfig = { ...bootstrap.cfg, queues: { IngestQueue: queues.IngestQueue.url, RouteQueue: queues.RouteQueue.url } };
+    Object.assign(process.env, configToEnv(cfg));
+    process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+    const store = createStore(cfg);
+    await createTable(store);
+
+    // The very modules Lambda runs, imported after their environment is in place.
+    const handlers: Record<string, SqsLambda> = {
+      IngestQueue: (await import("../../../functions/ingest.js")).handler as SqsLambda,
+      RouteQueue: (await import("../../../functions/route.js")).handler as SqsLambda,
+    };
+    const concurrency: Record<string, number> = { IngestQueue: 4, RouteQueue: 2 };
+    for (const q of Object.values(queues)) {
+      const poller = startPoller({
+        sqs: store.sqs,
+        queueUrl: q.url,
+        queueArn: q.arn,
+        handler: handlers[q.spec.name] as SqsLambda,
+        batchSize: q.spec.batchSize,
+        concurrency: concurrency[q.spec.name] ?? 1,
+        visibilityTimeout: q.spec.timeout * 6,
+        retryDelay: o.retryDelay ?? 1,
+        onError: o.onWorkerError ?? ((e) => console.error(`[${q.spec.name}]`, e)),
+      });
+      stops.push(() => poller.stop());
+    }
+
+    const { app } = await import("../../../functions/api.js");
+    const server = serve({ fetch: app.fetch, port: o.port ?? 3000, hostname: o.host ?? "127.0.0.1" });
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const apiKey = o.apiKey ?? "local-dev-key";
+    const seeded = o.seed === false ? undefined : await seedDemo(store, apiKey);
+    return { url: `http://${o.host ?? "127.0.0.1"}:${port}`, apiKey, cfg, store, queues, seeded, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,221 @@
+import { type AccountFacts, type Contact, type Score, type Tier, type TierChangedEvent, isAccountId, accountId, normalizeDomain } from "@icp/core";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
+import type { Store } from "./clients.js";
+import { keys } from "./keys.js";
+import { queryAll } from "./icps.js";
+
+export type TierHistoryEntry = {
+  eventId: string;
+  from: Tier | null;
+  to: Tier;
+  score: number;
+  icpId: string | null;
+  icpVersion: number | null;
+  at: string;
+  source: string;
+};
+
+/** The account as stored: facts, current score and its explanation, bounded tier history. */
+export type AccountRecord = {
+  id: string;
+  domain: string;
+  facts: AccountFacts;
+  score: number;
+  tier: Tier;
+  qualified: boolean;
+  breakdown: Score["breakdown"];
+  disqualifiedBy?: Score["disqualifiedBy"];
+  icpId: string | null;
+  icpVersion: number | null;
+  segment: string;
+  tierHistory: TierHistoryEntry[];
+  /** The write that produced this state (`import:<id>#<chunk>`): makes a redelivered chunk a no-op. */
+  lastSource: string;
+  /** Optimistic-concurrency revision; every write requires the revision it read. */
+  rev: number;
+  /** Contacts known for the account (ids of its contact items), bounded. */
+  contactIds: string[];
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Tier history kept on the account item; older entries remain in the route queue's consumers. */
+export const TIER_HISTORY_LIMIT = 50;
+export const MAX_CONTACT_IDS = 1000;
+
+export function accountItem(ws: string, a: AccountRecord): Record<string, unknown> {
+  return {
+    ...keys.account(ws, a.id),
+    ...keys.accountByTier(ws, a.tier, a.score, a.id),
+    ...keys.accountBySegment(ws, a.segment, a.score, a.id),
+    type: "account",
+    v: 1,
+    ...a,
+  };
+}
+
+function toAccount(item: Record<string, unknown>): AccountRecord {
+  const { pk: _1, sk: _2, gsi1pk: _3, gsi1sk: _4, gsi2pk: _5, gsi2sk: _6, type: _7, v: _8, ...rest } = item;
+  return rest as AccountRecord;
+}
+
+export class StaleAccountError extends Error {}
+
+/** Write an account only if nobody else wrote it since we read revision `a.rev - 1`. */
+export async function putAccountIfUnchanged(store: Store, ws: string, a: AccountRecord): Promise<void> {
+  try {
+    await store.ddb.send(
+      new PutCommand({
+        TableName: store.cfg.tableName,
+        Item: accountItem(ws, a),
+        ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
+        ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
+      }),
+    );
+  } catch (e) {
+    if ((e as Error).name === "ConditionalCheckFailedException") throw new StaleAccountError(a.id);
+    throw e;
+  }
+}
+
+/** Resolve `acc_…` or any form of a domain ("https://www.acme.com/") to the account id. */
+export function resolveAccountRef(ws: string, ref: string): string | undefined {
+  if (isAccountId(ref)) return ref;
+  const domain = normalizeDomain(decodeURIComponent(ref));
+  return domain ? accountId(ws, domain) : undefined;
+}
+
+export async function getAccount(store: Store, ws: string, id: string): Promise<AccountRecord | undefined> {
+  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.account(ws, id) }));
+  return res.Item ? toAccount(res.Item) : undefined;
+}
+
+export const contactKey = (c: Contact) =>
+  createHash("sha256")
+    .update(c.email ?? c.linkedinUrl ?? `${c.firstName ?? ""} ${c.lastName ?? ""}`.trim().toLowerCase())
+    .digest("hex")
+    .slice(0, 24);
+
+export type StoredContact = Contact & { id: string; persona?: string };
+
+export function contactItem(ws: string, accountIdValue: string, c: Contact, persona: string | undefined): Record<string, unknown> {
+  const id = contactKey(c);
+  return { ...keys.contact(ws, accountIdValue, id), type: "contact", v: 1, id, accountId: accountIdValue, ...c, persona };
+}
+
+export async function listContacts(store: Store, ws: string, id: string): Promise<StoredContact[]> {
+  const k = keys.contactPrefix(ws, id);
+  return (await queryAll(store, k.pk, k.skPrefix)).map((i) => {
+    const { pk: _1, sk: _2, type: _3, v: _4, accountId: _5, ...c } = i;
+    return c as StoredContact;
+  });
+}
+
+export type AccountFilter = { tier?: Tier; segment?: string; icpId?: string };
+export type Page<T> = { items: T[]; nextCursor?: string };
+
+const TIER_ORDER: Tier[] = ["priority", "nurture", "generic", "disqualified"];
+
+type Cursor = { t: number; k?: Record<string, unknown> };
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
+export function decodeCursor(s: string): Cursor | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(s, "base64url").toString()) as Cursor;
+    return typeof c.t === "number" && c.t >= 0 && c.t < TIER_ORDER.length ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Accounts best first. A segment filter reads GSI2; otherwise GSI1 tier by tier
+ * (priority, nurture, generic, disqualified), so an unfiltered listing is a ranking.
+ * The ICP filter is applied server-side as a filter expression.
+ */
+export async function listAccounts(store: Store, ws: string, f: AccountFilter, limit: number, cursor?: string): Promise<Page<AccountRecord>> {
+  const c: Cursor = cursor ? (decodeCursor(cursor) ?? { t: 0 }) : { t: f.tier ? TIER_ORDER.indexOf(f.tier) : 0 };
+  const items: AccountRecord[] = [];
+  let startKey = c.k;
+  let t = c.t;
+  const filters: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (f.icpId) {
+    filters.push("icpId = :icp");
+    values[":icp"] = f.icpId;
+  }
+  const bySegment = f.segment !== undefined;
+  if (bySegment && f.tier) {
+    filters.push("tier = :tier");
+    values[":tier"] = f.tier;
+  }
+  for (;;) {
+    const tier = TIER_ORDER[t] as Tier;
+    const res = await store.ddb.send(
+      new QueryCommand({
+        TableName: store.cfg.tableName,
+        IndexName: bySegment ? "gsi2" : "gsi1",
+        KeyConditionExpression: bySegment ? "gsi2pk = :pk" : "gsi1pk = :pk",
+        ExpressionAttributeValues: {
+          ...values,
+          ":pk": bySegment ? keys.accountSegmentPartition(ws, f.segment as string) : keys.accountTierPartition(ws, tier),
+        },
+        ...(filters.length ? { FilterExpression: filters.join(" AND ") } : {}),
+        Limit: limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(res.Items ?? []).map(toAccount));
+    startKey = res.LastEvaluatedKey;
+    const moreInTier = startKey !== undefined;
+    if (items.length >= limit) {
+      if (moreInTier) return { items, nextCursor: encodeCursor({ t, k: startKey }) };
+      const nextTier = !bySegment && !f.tier && t + 1 < TIER_ORDER.length;
+      return nextTier ? { items, nextCursor: encodeCursor({ t: t + 1 }) } : { items };
+    }
+    if (!moreInTier) {
+      if (bySegment || f.tier || t + 1 >= TIER_ORDER.length) return { items };
+      t += 1;
+    }
+  }
+}
+
+export type TimelineEntry = { at: string; type: string; [k: string]: unknown };
+
+/** Newest first: the stored timeline entries merged with the account's tier changes. */
+export async function accountTimeline(store: Store, ws: string, a: AccountRecord, limit: number): Promise<TimelineEntry[]> {
+  const k = keys.timelinePrefix(ws, a.id);
+  const res = await store.ddb.send(
+    new QueryCommand({
+      TableName: store.cfg.tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  const stored = (res.Items ?? []).map((i) => {
+    const { pk: _1, sk: _2, v: _3, ...rest } = i;
+    return rest as TimelineEntry;
+  });
+  const tiers: TimelineEntry[] = a.tierHistory.map((h) => ({ ...h, type: "tier_changed" }));
+  return [...stored, ...tiers].sort((x, y) => (x.at < y.at ? 1 : x.at > y.at ? -1 : 0)).slice(0, limit);
+}
+
+export function tierChangedEvent(ws: string, a: AccountRecord, h: TierHistoryEntry): TierChangedEvent {
+  return {
+    kind: "tier-changed",
+    eventId: h.eventId,
+    workspaceId: ws,
+    accountId: a.id,
+    domain: a.domain,
+    from: h.from,
+    to: h.to,
+    score: h.score,
+    icpId: h.icpId,
+    icpVersion: h.icpVersion,
+    segment: a.segment,
+    at: h.at,
+    source: h.source,
+  };
+}

@@ -1,0 +1,197 @@
+import type { RowError } from "@icp/core";
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchPut } from "./batch.js";
+import type { Store } from "./clients.js";
+import { keys } from "./keys.js";
+
+export type ImportStatus = "queued" | "processing" | "completed" | "failed";
+
+export type ImportJob = {
+  id: string;
+  status: ImportStatus;
+  format: "csv" | "json";
+  filename?: string;
+  /** Data rows in the upload. */
+  total: number;
+  /** Rows ingested so far (duplicates of a domain count as accepted: they were merged). */
+  accepted: number;
+  /** Rows refused with errors. */
+  rejected: number;
+  /** Distinct accounts the accepted rows describe. */
+  accounts: number;
+  chunks: number;
+  chunksDone: number;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  failure?: string;
+};
+
+/** Row errors kept per import; beyond this only the count grows (the summary says so). */
+export const MAX_STORED_ROW_ERRORS = 10_000;
+
+function toJob(i: Record<string, unknown>): ImportJob {
+  const { pk: _pk, sk: _sk, type: _t, v: _v, idempotencyKey: _k, ...rest } = i;
+  return rest as ImportJob;
+}
+
+export type NewImport = Pick<ImportJob, "id" | "format" | "total" | "rejected" | "accounts" | "chunks"> & {
+  filename?: string;
+  idempotencyKey?: string;
+  rowsAccepted: number;
+};
+
+/**
+ * Create the job, claiming the Idempotency-Key in the same transaction. When the key was
+ * already used, returns the import it created instead (the retried upload is a no-op).
+ */
+export async function createImport(store: Store, ws: string, imp: NewImport): Promise<{ job: ImportJob; created: boolean }> {
+  const now = new Date().toISOString();
+  const { idempotencyKey, rowsAccepted: _r, ...fields } = imp;
+  const job: ImportJob = { ...fields, status: "queued", accepted: 0, chunksDone: 0, createdAt: now, updatedAt: now };
+  if (imp.chunks === 0) Object.assign(job, { status: "completed", completedAt: now });
+  const table = store.cfg.tableName;
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
+    { Put: { TableName: table, Item: { ...keys.importJob(ws, imp.id), type: "import", v: 1, ...job }, ConditionExpression: "attribute_not_exists(pk)" } },
+  ];
+  if (idempotencyKey)
+    items.unshift({
+      Put: {
+        TableName: table,
+        Item: { ...keys.importIdempotency(ws, idempotencyKey), type: "idempotency", v: 1, importId: imp.id, createdAt: now },
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    });
+  try {
+    await store.ddb.send(new TransactWriteCommand({ TransactItems: items }));
+    return { job, created: true };
+  } catch (e) {
+    if ((e as Error).name !== "TransactionCanceledException" || !idempotencyKey) throw e;
+    const existing = await importForIdempotencyKey(store, ws, idempotencyKey);
+    if (!existing) throw e;
+    return { job: existing, created: false };
+  }
+}
+
+export async function importForIdempotencyKey(store: Store, ws: string, key: string): Promise<ImportJob | undefined> {
+  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.importIdempotency(ws, key), ConsistentRead: true }));
+  return res.Item ? getImport(store, ws, res.Item.importId as string) : undefined;
+}
+
+export async function putRowErrors(store: Store, ws: string, importId: string, errors: readonly RowError[]): Promise<void> {
+  const items = errors.slice(0, MAX_STORED_ROW_ERRORS).map((e) => ({
+    ...keys.importError(ws, importId, e.line, e.field),
+    type: "import-error",
+    v: 1,
+    ...e,
+  }));
+  await batchPut(store, items);
+}
+
+export async function getImport(store: Store, ws: string, id: string): Promise<ImportJob | undefined> {
+  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.importJob(ws, id), ConsistentRead: true }));
+  return res.Item ? toJob(res.Item) : undefined;
+}
+
+/** Row errors in line order, a page at a time. */
+export async function listRowErrors(
+  store: Store,
+  ws: string,
+  id: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: RowError[]; nextCursor?: string }> {
+  const k = keys.importErrorPrefix(ws, id);
+  const res = await store.ddb.send(
+    new QueryCommand({
+      TableName: store.cfg.tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: { pk: k.pk, sk: cursor } } : {}),
+    }),
+  );
+  const items = (res.Items ?? []).map((i) => ({ line: i.line as number, field: i.field as string, message: i.message as string }));
+  const next = res.LastEvaluatedKey?.sk as string | undefined;
+  return next ? { items, nextCursor: next } : { items };
+}
+
+export async function listImports(store: Store, ws: string, limit = 50): Promise<ImportJob[]> {
+  const k = keys.importPrefix(ws);
+  const res = await store.ddb.send(
+    new QueryCommand({
+      TableName: store.cfg.tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (res.Items ?? []).map(toJob);
+}
+
+export async function isChunkDone(store: Store, ws: string, importId: string, chunk: number): Promise<boolean> {
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.importChunk(ws, importId, chunk), ConsistentRead: true }),
+  );
+  return res.Item !== undefined;
+}
+
+/**
+ * Record a chunk as ingested and add its rows to the job's progress, atomically: the chunk
+ * marker's condition makes a redelivered chunk count once. Completes the job on the last chunk.
+ */
+export async function markChunkDone(store: Store, ws: string, importId: string, chunk: number, accepted: number): Promise<void> {
+  const table = store.cfg.tableName;
+  const now = new Date().toISOString();
+  try {
+    await store.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table, Item: { ...keys.importChunk(ws, importId, chunk), type: "import-chunk", v: 1, accepted, at: now }, ConditionExpression: "attribute_not_exists(pk)" } },
+          {
+            Update: {
+              TableName: table,
+              Key: keys.importJob(ws, importId),
+              UpdateExpression: "ADD accepted :n, chunksDone :one SET updatedAt = :now, #s = :processing",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeNames: { "#s": "status" },
+              ExpressionAttributeValues: { ":n": accepted, ":one": 1, ":now": now, ":processing": "processing" },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (e) {
+    const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if (reasons?.[0]?.Code === "ConditionalCheckFailed") return; // counted by an earlier delivery
+    throw e;
+  }
+  // The job is complete when every chunk has reported; exactly one caller sees that.
+  await store.ddb
+    .send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.importJob(ws, importId),
+        UpdateExpression: "SET #s = :done, completedAt = :now, updatedAt = :now",
+        ConditionExpression: "chunksDone = chunks AND #s <> :done",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":done": "completed", ":now": now },
+      }),
+    )
+    .catch((e) => {
+      if (e.name !== "ConditionalCheckFailedException") throw e;
+    });
+}
+
+export async function failImport(store: Store, ws: string, id: string, reason: string): Promise<void> {
+  await store.ddb.send(
+    new UpdateCommand({
+      TableName: store.cfg.tableName,
+      Key: keys.importJob(ws, id),
+      UpdateExpression: "SET #s = :f, failure = :r, updatedAt = :now",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":f": "failed", ":r": reason, ":now": new Date().toISOString() },
+    }),
+  );
+}

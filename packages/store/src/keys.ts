@@ -1,0 +1,63 @@
+/**
+ * Every key of the single table is built here and nowhere else. Tenant data always starts
+ * with `W#<workspaceId>`; the API-key lookup is the one global item (it is how a request
+ * finds its workspace) and it stores only a hash.
+ */
+const W = (ws: string) => {
+  if (!ws || ws.includes("#")) throw new Error(`invalid workspace id "${ws}"`);
+  return `W#${ws}`;
+};
+
+/** Scores sort descending in an index when stored as (1000 - score), zero-padded. */
+const scoreDesc = (score: number) => String(1000 - Math.round(score)).padStart(4, "0");
+
+export const keys = {
+  apiKey: (hash: string) => ({ pk: `KEY#${hash}`, sk: "KEY" }),
+  workspace: (ws: string) => ({ pk: W(ws), sk: "WS" }),
+
+  icpHead: (ws: string, icpId: string) => ({ pk: W(ws), sk: `ICP#${icpId}` }),
+  icpHeadPrefix: (ws: string) => ({ pk: W(ws), skPrefix: "ICP#" }),
+  icpVersion: (ws: string, icpId: string, version: number) => ({
+    pk: W(ws),
+    sk: `ICPV#${icpId}#${String(version).padStart(6, "0")}`,
+  }),
+  icpVersionPrefix: (ws: string, icpId: string) => ({ pk: W(ws), skPrefix: `ICPV#${icpId}#` }),
+
+  importJob: (ws: string, importId: string) => ({ pk: W(ws), sk: `IMP#${importId}` }),
+  importPrefix: (ws: string) => ({ pk: W(ws), skPrefix: "IMP#" }),
+  importIdempotency: (ws: string, key: string) => ({ pk: W(ws), sk: `IDEM#IMP#${key}` }),
+  importError: (ws: string, importId: string, line: number, field: string) => ({
+    pk: `${W(ws)}#IMP#${importId}`,
+    sk: `ERR#${String(line).padStart(7, "0")}#${field}`,
+  }),
+  importErrorPrefix: (ws: string, importId: string) => ({ pk: `${W(ws)}#IMP#${importId}`, skPrefix: "ERR#" }),
+  importChunk: (ws: string, importId: string, chunk: number) => ({
+    pk: `${W(ws)}#IMP#${importId}`,
+    sk: `CHUNK#${String(chunk).padStart(6, "0")}`,
+  }),
+
+  account: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, sk: "A" }),
+  /** GSI1: accounts by tier, best score first. */
+  accountByTier: (ws: string, tier: string, score: number, accountId: string) => ({
+    gsi1pk: `${W(ws)}#TIER#${tier}`,
+    gsi1sk: `${scoreDesc(score)}#${accountId}`,
+  }),
+  accountTierPartition: (ws: string, tier: string) => `${W(ws)}#TIER#${tier}`,
+  /** GSI2: accounts by segment, best score first. */
+  accountBySegment: (ws: string, segment: string, score: number, accountId: string) => ({
+    gsi2pk: `${W(ws)}#SEG#${segment}`,
+    gsi2sk: `${scoreDesc(score)}#${accountId}`,
+  }),
+  accountSegmentPartition: (ws: string, segment: string) => `${W(ws)}#SEG#${segment}`,
+  contact: (ws: string, accountId: string, contactKey: string) => ({
+    pk: `${W(ws)}#A#${accountId}`,
+    sk: `C#${contactKey}`,
+  }),
+  contactPrefix: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, skPrefix: "C#" }),
+  /** Timeline entries sort by time; the event id keeps same-millisecond entries apart. */
+  timelineEvent: (ws: string, accountId: string, at: string, eventId: string) => ({
+    pk: `${W(ws)}#A#${accountId}`,
+    sk: `E#${at}#${eventId}`,
+  }),
+  timelinePrefix: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, skPrefix: "E#" }),
+};

@@ -1,0 +1,35 @@
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import type { Store } from "./clients.js";
+import type { QueueSpec } from "./manifest.js";
+import { sleep } from "./batch.js";
+
+/** SQS caps a batch at 10 entries and 256 KiB; stay under with room for attributes. */
+const MAX_BATCH_BYTES = 240 * 1024;
+
+/** Publish messages (JSON) to a queue in batches, retrying failed entries; throws if any is never accepted. */
+export async function publish(store: Store, queue: QueueSpec["name"], messages: readonly unknown[]): Promise<void> {
+  const url = store.cfg.queues[queue];
+  const bodies = messages.map((m) => JSON.stringify(m));
+  let batch: { Id: string; MessageBody: string }[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    let pending = batch;
+    batch = [];
+    bytes = 0;
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt >= 6) throw new Error(`SendMessageBatch to ${queue}: ${pending.length} messages not accepted`);
+      if (attempt > 0) await sleep(50 * 2 ** attempt);
+      const res = await store.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: pending }));
+      const failed = new Set((res.Failed ?? []).map((f) => f.Id));
+      pending = pending.filter((e) => failed.has(e.Id));
+    }
+  };
+  for (const [i, body] of bodies.entries()) {
+    const size = Buffer.byteLength(body);
+    if (size > MAX_BATCH_BYTES) throw new Error(`message ${i} for ${queue} is ${size} bytes, over the SQS limit`);
+    if (batch.length === 10 || bytes + size > MAX_BATCH_BYTES) await flush();
+    batch.push({ Id: String(i), MessageBody: body });
+    bytes += size;
+  }
+  if (batch.length) await flush();
+}
