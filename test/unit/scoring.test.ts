@@ -266,7 +266,9 @@ describe("disqualifiers of DEMO_ICP", () => {
       reason: "fewer than 10 employees",
       value: 9,
     });
-    expect(score({ ...perfect, employees: 10 }).tier).toBe("generic");
+    // 10 is not too small, just outside the 50-500 criterion: 100 - 25 = 75.
+    expect(score({ ...perfect, employees: 10 })).toMatchObject({ score: 75, tier: "priority", qualified: true });
+    expect(score({ ...perfect, employees: 10 }).disqualifiedBy).toBeUndefined();
     expect(score({ ...perfect, employees: 0 }).tier).toBe("disqualified");
     // Unknown size is not "too small".
     expect(score({ ...perfect, employees: undefined }).tier).toBe("priority");

@@ -43,6 +43,11 @@ export function createApp(deps: AppDeps) {
     if (err instanceof Problem) return problemResponse(c, err);
     if (err instanceof HTTPException) {
       const status = err.status;
+      if (status === 415)
+        return problemResponse(
+          c,
+          new Problem("unsupported-media-type", `content type "${c.req.header("content-type") ?? "none"}" is not accepted by ${c.req.method} ${c.req.path}; /openapi.json lists the accepted ones`),
+        );
       const type = status === 413 ? "payload-too-large" : status === 401 ? "unauthorized" : status >= 500 ? "internal" : "validation";
       return problemResponse(c, new Problem(type, err.message || "request refused", undefined, status));
     }

@@ -18,7 +18,7 @@ export function accountId(workspaceId: string, domain: string): string {
   let bits = 0;
   let value = 0;
   let out = "";
-  for (const b of bytes.subarray(0, 16)) {
+  for (const b of bytes.subarray(0, 17)) {
     value = (value << 8) | b;
     bits += 8;
     while (bits >= 5) {

@@ -1,0 +1,380 @@
+/**
+ * Ingest throughput through the whole local pipeline (API -> ingest queue -> scoring ->
+ * DynamoDB Local), against raw BatchWriteItem of the same items into the same DynamoDB Local
+ * measured in the same run.
+ *
+ *   npx tsx bench/ingest.ts [--json bench/out/ingest.json]
+ *   env: BENCH_ACCOUNTS (10000), BENCH_REPS (3), BENCH_BASELINE_CONCURRENCY (8)
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import {
+  type CompiledIcp,
+  DEMO_ICP,
+  IcpDefinition,
+  type ImportRow,
+  accountId,
+  compileIcp,
+  demoAccountsCsv,
+  matchPersona,
+  mergeByDomain,
+  parseCsv,
+} from "@icp/core";
+import { type Stack, startStack } from "@icp/local";
+import {
+  CHUNK_ROWS,
+  type Store,
+  accountItem,
+  batchPut,
+  contactItem,
+  createStore,
+  ensureWorkspace,
+  nextAccountState,
+  putApiKey,
+} from "@icp/store";
+import { type BenchResult, fmt, isMain, log, median, ratio, runAsScript, sleep, targetLines } from "./lib.js";
+
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
+const REPS = Math.max(2, Number(process.env.BENCH_REPS ?? 3));
+const BASELINE_CONCURRENCY = Number(process.env.BENCH_BASELINE_CONCURRENCY ?? 8);
+const WARMUP_ACCOUNTS = 1_000;
+const TARGET_RATIO = 0.7;
+const POLL_MS = 25;
+
+type Item = Record<string, unknown>;
+
+// ---------------------------------------------------------------- CPU accounting
+
+/** CPU seconds (user+sys) a process has used so far, from /proc (Linux). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] = utime, fields[12] = stime (fields 14 and 15 of stat(5), counted from 1).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The DynamoDB Local JVM this process started (this process -> sh watchdog -> java). */
+function findOwnJava(): number | undefined {
+  for (const sh of childPids(process.pid))
+    for (const p of childPids(sh)) {
+      try {
+        if (readFileSync(`/proc/${p}/cmdline`, "utf8").includes("DynamoDBLocal.jar")) return p;
+      } catch {}
+    }
+  return undefined;
+}
+
+type Cpu = { nodePct: number; javaPct: number };
+
+/** Measures node's and the JVM's CPU use (percent of one core) over an interval. */
+function cpuMeter(javaPid: number | undefined) {
+  const n0 = process.cpuUsage();
+  const j0 = javaPid ? procCpuSeconds(javaPid) : Number.NaN;
+  const t0 = performance.now();
+  return (): Cpu => {
+    const wall = (performance.now() - t0) / 1000;
+    const n = process.cpuUsage(n0);
+    const j = javaPid ? procCpuSeconds(javaPid) - j0 : Number.NaN;
+    return { nodePct: Math.round(((n.user + n.system) / 1e6 / wall) * 100), javaPct: Math.round((j / wall) * 100) };
+  };
+}
+
+// ---------------------------------------------------------------- API helpers
+
+async function api(stack: Stack, key: string, path: string, init: RequestInit & { json?: unknown; csv?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${key}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  } else if (init.csv !== undefined) {
+    headers.set("content-type", "text/csv");
+    body = init.csv;
+  }
+  return fetch(`${stack.url}${path}`, { ...init, headers, body: body ?? null });
+}
+
+/** A workspace with its own API key and the demo ICP created through the API. */
+async function workspaceWithIcp(stack: Stack, ws: string): Promise<string> {
+  const key = `bench-key-${ws}`;
+  await ensureWorkspace(stack.store, ws, `bench ${ws}`);
+  await putApiKey(stack.store, ws, key, "bench");
+  const res = await api(stack, key, "/v1/icps", { method: "POST", json: DEMO_ICP });
+  if (res.status !== 201) throw new Error(`POST /v1/icps: ${res.status} ${await res.text()}`);
+  return key;
+}
+
+async function queueDepth(stack: Stack, url: string): Promise<number> {
+  const res = await stack.store.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const a = res.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** Wait until the route queue (fed with tier changes by the ingest) is empty, so the next measurement runs on a quiet machine. */
+async function drain(stack: Stack, timeoutMs = 120_000): Promise<number> {
+  const t0 = performance.now();
+  const urls = Object.values(stack.queues).map((q) => q.url);
+  for (;;) {
+    let depth = 0;
+    for (const u of urls) depth += await queueDepth(stack, u);
+    if (depth === 0) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`queues not drained after ${timeoutMs} ms (${depth} left)`);
+    await sleep(50);
+  }
+}
+
+async function dlqDepth(stack: Stack): Promise<number> {
+  let n = 0;
+  for (const q of Object.values(stack.queues)) n += await queueDepth(stack, q.dlqUrl);
+  return n;
+}
+
+// ---------------------------------------------------------------- the two measurements
+
+export type IngestRun = {
+  kind: "ingest";
+  workspace: string;
+  importId: string;
+  accounts: number;
+  items: number;
+  ms: number;
+  acceptMs: number;
+  serverMs: number;
+  chunks: number;
+  drainMs: number;
+  accountsPerSecond: number;
+  itemsPerSecond: number;
+  cpu: Cpu;
+};
+
+export type BaselineRun = {
+  kind: "baseline";
+  workspace: string;
+  accounts: number;
+  items: number;
+  ms: number;
+  accountsPerSecond: number;
+  itemsPerSecond: number;
+  cpu: Cpu;
+};
+
+/** POST the CSV, poll until completed: time from request to completed. */
+async function measureIngest(stack: Stack, ws: string, key: string, csv: string, accounts: number, javaPid: number | undefined): Promise<IngestRun> {
+  const cpu = cpuMeter(javaPid);
+  const t0 = performance.now();
+  const res = await api(stack, key, "/v1/imports", { method: "POST", csv });
+  const acceptMs = performance.now() - t0;
+  const accepted = (await res.json()) as { id?: string; status?: string };
+  if (res.status !== 202 || !accepted.id) throw new Error(`POST /v1/imports: ${res.status} ${JSON.stringify(accepted)}`);
+  let job: Record<string, unknown>;
+  for (;;) {
+    const r = await api(stack, key, `/v1/imports/${accepted.id}?errorsLimit=0`);
+    job = (await r.json()) as Record<string, unknown>;
+    if (job.status === "completed" || job.status === "failed") break;
+    if (performance.now() - t0 > 240_000) throw new Error(`import ${accepted.id} not completed after 240 s: ${JSON.stringify(job)}`);
+    await sleep(POLL_MS);
+  }
+  const ms = performance.now() - t0;
+  const usage = cpu();
+  if (job.status !== "completed" || job.accepted !== accounts || job.accounts !== accounts)
+    throw new Error(`import ${accepted.id} ended ${job.status}: ${JSON.stringify(job).slice(0, 500)}`);
+  const drainMs = await drain(stack);
+  const items = accounts * 2; // one account item and one contact item per demo row
+  return {
+    kind: "ingest",
+    workspace: ws,
+    importId: accepted.id,
+    accounts,
+    items,
+    ms,
+    acceptMs,
+    serverMs: Date.parse(String(job.completedAt)) - Date.parse(String(job.createdAt)),
+    chunks: Number(job.chunks),
+    drainMs,
+    accountsPerSecond: accounts / (ms / 1000),
+    itemsPerSecond: items / (ms / 1000),
+    cpu: usage,
+  };
+}
+
+/**
+ * The items the ingest writes for these rows into a fresh workspace: each account's final
+ * state (scored, with its first tier change) and its contact items, built with the store's
+ * own functions. Computed before timing.
+ */
+export function ingestItems(ws: string, rows: readonly ImportRow[], icps: readonly CompiledIcp[], at: string): Item[] {
+  const now = Date.parse(at);
+  const personas = icps.flatMap((c) => c.icp.personas);
+  const importId = "imp_BENCHBASELINE000000000000";
+  const items: Item[] = [];
+  mergeByDomain(rows).forEach((r, i) => {
+    const id = accountId(ws, r.account.domain);
+    const source = `import:${importId}#${Math.floor(i / CHUNK_ROWS)}`;
+    for (const c of r.account.contacts ?? []) items.push(contactItem(ws, id, c, matchPersona(personas, c)));
+    items.push(accountItem(ws, nextAccountState(ws, id, undefined, r.account, icps, now, source, at)));
+  });
+  return items;
+}
+
+async function measureBaseline(store: Store, ws: string, items: Item[], accounts: number, javaPid: number | undefined): Promise<BaselineRun> {
+  const cpu = cpuMeter(javaPid);
+  const t0 = performance.now();
+  await batchPut(store, items, BASELINE_CONCURRENCY);
+  const ms = performance.now() - t0;
+  return {
+    kind: "baseline",
+    workspace: ws,
+    accounts,
+    items: items.length,
+    ms,
+    accountsPerSecond: accounts / (ms / 1000),
+    itemsPerSecond: items.length / (ms / 1000),
+    cpu: cpu(),
+  };
+}
+
+// ---------------------------------------------------------------- the bench
+
+export async function run(): Promise<BenchResult> {
+  const started = Date.now();
+  const startedAt = new Date().toISOString();
+  let workerErrors = 0;
+  const stack = await startStack({
+    port: 0,
+    seed: false,
+    apiKey: "bench-unused-demo-key",
+    onWorkerError: (e) => {
+      workerErrors++;
+      if (workerErrors <= 5) log("worker error:", e);
+    },
+  });
+  try {
+    const javaPid = findOwnJava();
+    log(`ingest: stack up in ${fmt(Date.now() - started)} ms at ${stack.url}; DynamoDB Local pid ${javaPid ?? "?"}`);
+    const baseStore = createStore({ ...stack.cfg });
+    const csv = demoAccountsCsv(ACCOUNTS, 7);
+    const warmCsv = demoAccountsCsv(WARMUP_ACCOUNTS, 8);
+    const at = new Date().toISOString();
+    const rows = parseCsv(csv, new Date(at)).rows;
+    const warmRows = parseCsv(warmCsv, new Date(at)).rows;
+    const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASELINE000000000000", version: 1 })];
+    if (rows.length !== ACCOUNTS) throw new Error(`demo CSV parsed to ${rows.length} rows, expected ${ACCOUNTS}`);
+
+    // Warm-up: the JIT of both processes, DynamoDB Local's tables and both code paths.
+    const wKey = await workspaceWithIcp(stack, "bwarm");
+    const warmIngest = await measureIngest(stack, "bwarm", wKey, warmCsv, WARMUP_ACCOUNTS, javaPid);
+    const warmBase = await measureBaseline(baseStore, "bwarmbase", ingestItems("bwarmbase", warmRows, icps, at), WARMUP_ACCOUNTS, javaPid);
+    log(`warm-up: ingest ${fmt(warmIngest.accountsPerSecond)} accounts/s, baseline ${fmt(warmBase.accountsPerSecond)} accounts/s`);
+
+    // Alternating, ABBA-style (I B, B I, I B…) so neither side always runs on the fuller table.
+    const runs: (IngestRun | BaselineRun)[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const order = r % 2 === 0 ? (["ingest", "baseline"] as const) : (["baseline", "ingest"] as const);
+      for (const kind of order) {
+        if (kind === "ingest") {
+          const ws = `bing${r}`;
+          const key = await workspaceWithIcp(stack, ws);
+          const res = await measureIngest(stack, ws, key, csv, ACCOUNTS, javaPid);
+          runs.push(res);
+          log(
+            `ingest #${r + 1}: ${fmt(res.ms)} ms, ${fmt(res.accountsPerSecond)} accounts/s (${res.chunks} chunks; route queue drained ${fmt(res.drainMs)} ms later; CPU node ${res.cpu.nodePct}% java ${res.cpu.javaPct}%)`,
+          );
+        } else {
+          const ws = `bbase${r}`;
+          const items = ingestItems(ws, rows, icps, at);
+          const res = await measureBaseline(baseStore, ws, items, ACCOUNTS, javaPid);
+          runs.push(res);
+          log(
+            `baseline #${r + 1}: ${fmt(res.ms)} ms, ${fmt(res.accountsPerSecond)} accounts/s, ${fmt(res.itemsPerSecond)} items/s (CPU node ${res.cpu.nodePct}% java ${res.cpu.javaPct}%)`,
+          );
+        }
+      }
+    }
+    const dlq = await dlqDepth(stack);
+    baseStore.ddb.destroy();
+
+    const ingests = runs.filter((r): r is IngestRun => r.kind === "ingest");
+    const bases = runs.filter((r): r is BaselineRun => r.kind === "baseline");
+    const ing = median(ingests.map((r) => r.accountsPerSecond));
+    const base = median(bases.map((r) => r.accountsPerSecond));
+    const ingItems = median(ingests.map((r) => r.itemsPerSecond));
+    const baseItems = median(bases.map((r) => r.itemsPerSecond));
+    const rt = ratio(ing, base);
+    const first = ingests[0] as IngestRun;
+    const targets = [
+      {
+        name: `ingest of ${fmt(ACCOUNTS)} accounts (API -> queue -> scoring -> DynamoDB Local) vs raw BatchWriteItem of the same items`,
+        target: `ratio >= ${TARGET_RATIO}`,
+        value: `ratio ${rt.toFixed(3)} (${fmt(ing)} vs ${fmt(base)} accounts/s)`,
+        met: rt >= TARGET_RATIO,
+      },
+      { name: "ingest completes, nothing in the DLQs, no worker errors", target: "completed, 0, 0", value: `completed, ${dlq}, ${workerErrors}`, met: dlq === 0 && workerErrors === 0 },
+    ];
+    const row = (r: IngestRun | BaselineRun, i: number) =>
+      r.kind === "ingest"
+        ? `| ${i} | ingest (API) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${r.cpu.nodePct}% / ${r.cpu.javaPct}% | accepted ${fmt(r.acceptMs)} ms, server ${fmt(r.serverMs)} ms, route drained +${fmt(r.drainMs)} ms |`
+        : `| ${i} | baseline (batchPut x${BASELINE_CONCURRENCY}) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${r.cpu.nodePct}% / ${r.cpu.javaPct}% | |`;
+    const summary = `### Ingest (${fmt(ACCOUNTS)} accounts, ${fmt(ACCOUNTS * 2)} items: account + contact each)
+| # | measurement | ms | accounts/s | items/s | CPU node / java | notes |
+|---|---|---:|---:|---:|---|---|
+${runs.map((r, i) => row(r, i + 1)).join("\n")}
+
+Median: ingest **${fmt(ing)} accounts/s** (${fmt(ingItems)} items/s), baseline **${fmt(base)} accounts/s** (${fmt(baseItems)} items/s); **ratio ${rt.toFixed(3)}** (target >= ${TARGET_RATIO}).
+Per import: ${first.chunks} chunks of <= ${CHUNK_ROWS} rows = ${first.chunks} ingest messages + ${fmt(ACCOUNTS)} tier-change messages on the route queue (every account is new).
+Warm-up (not counted): ingest of ${fmt(WARMUP_ACCOUNTS)} accounts ${fmt(warmIngest.accountsPerSecond)}/s, baseline ${fmt(warmBase.accountsPerSecond)}/s.
+
+${targetLines(targets)}`;
+    return {
+      name: "ingest",
+      command: "npx tsx bench/ingest.ts",
+      startedAt,
+      durationMs: Date.now() - started,
+      targets,
+      summary,
+      data: {
+        accounts: ACCOUNTS,
+        reps: REPS,
+        baselineConcurrency: BASELINE_CONCURRENCY,
+        chunkRows: CHUNK_ROWS,
+        chunks: first.chunks,
+        ingestMessages: first.chunks,
+        routeMessages: ACCOUNTS,
+        medianIngestAccountsPerSecond: ing,
+        medianBaselineAccountsPerSecond: base,
+        medianIngestItemsPerSecond: ingItems,
+        medianBaselineItemsPerSecond: baseItems,
+        ratio: rt,
+        dlq,
+        workerErrors,
+        warmup: { ingest: warmIngest, baseline: warmBase },
+        runs,
+      },
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+if (isMain(import.meta.url)) await runAsScript(run);

@@ -1,0 +1,85 @@
+/** An application/problem+json answer (or any other HTTP error): main prints it and exits 1. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors: { field?: string; message?: string; line?: number }[] = [],
+    readonly type?: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** The API could not be reached at all: main exits 2, naming the URL so a wrong --url is obvious. */
+export class NetworkError extends Error {}
+
+export type RequestOptions = {
+  method?: string;
+  query?: Record<string, string | number | undefined>;
+  body?: string | Uint8Array;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Safe to send again after a network error or a 502/503/504 (GETs, uploads with an Idempotency-Key). */
+  retry?: boolean;
+  timeoutMs?: number;
+};
+
+const TRANSIENT = new Set([502, 503, 504]);
+/** Connection dropped mid-request: worth one more try. Refused or unknown hosts fail at once. */
+const TRANSIENT_NET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Client {
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: string,
+  ) {}
+
+  async request<T>(path: string, o: RequestOptions = {}): Promise<T> {
+    const url = new URL(path, this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: "application/json", ...o.headers };
+    if (o.contentType) headers["content-type"] = o.contentType;
+    const attempts = o.retry ? 4 : 1;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: o.method ?? "GET",
+          headers,
+          body: o.body ?? null,
+          signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
+        });
+      } catch (e) {
+        if (attempt < attempts && TRANSIENT_NET.has((e as { cause?: { code?: string } }).cause?.code ?? "")) {
+          await sleep(500 * 2 ** attempt);
+          continue;
+        }
+        throw new NetworkError(`cannot reach the API at ${url.origin}: ${describeFetchError(e)}`);
+      }
+      if (TRANSIENT.has(res.status) && attempt < attempts) {
+        await sleep(500 * 2 ** attempt);
+        continue;
+      }
+      if (!res.ok) throw await toApiError(res);
+      return (await res.json()) as T;
+    }
+  }
+}
+
+/** fetch hides the useful part (ECONNREFUSED, ENOTFOUND, timeout) in `cause`. */
+function describeFetchError(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === "TimeoutError") return "no answer before the timeout";
+  return err.cause?.code ?? err.cause?.message ?? err.message;
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const p = JSON.parse(text) as { detail?: string; title?: string; errors?: ApiError["errors"]; type?: string };
+    return new ApiError(res.status, p.detail ?? p.title ?? `HTTP ${res.status}`, Array.isArray(p.errors) ? p.errors : [], p.type);
+  } catch {
+    return new ApiError(res.status, `HTTP ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  }
+}

@@ -1,0 +1,55 @@
+import type { WriteStream } from "node:tty";
+
+type Out = NodeJS.WritableStream & Partial<Pick<WriteStream, "isTTY" | "columns">>;
+
+/** Non-TTY output (CI logs, `2>file`) gets a plain line at most this often instead of a redrawn bar. */
+const LOG_EVERY_MS = 5_000;
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Rows done/total with rate and ETA on stderr, so stdout stays clean for the summary. */
+export class Progress {
+  private readonly started = Date.now();
+  private lastLog = 0;
+  private loggedDone = -1;
+  private firstDone: number | undefined;
+  private drawn = false;
+
+  constructor(
+    private readonly out: Out = process.stderr,
+    private readonly label = "importing",
+  ) {}
+
+  update(done: number, total: number): void {
+    // Rate from the first report on: rows rejected at upload are "done" before any work happens.
+    this.firstDone ??= done;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const rate = elapsed > 0 ? (done - this.firstDone) / elapsed : 0;
+    const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
+    const pct = total > 0 ? Math.min(1, done / total) : 0;
+    const stats = `${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} rows  ${Math.round(rate)} rows/s  ETA ${done >= total ? "0s" : formatDuration(eta)}`;
+    if (this.out.isTTY) {
+      const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - stats.length - this.label.length - 12));
+      const fill = Math.round(pct * width);
+      const bar = `${"█".repeat(fill)}${"░".repeat(width - fill)}`;
+      this.out.write(`\r\x1b[2K${this.label} ${bar} ${String(Math.floor(pct * 100)).padStart(3)}%  ${stats}`);
+      this.drawn = true;
+    } else if (Date.now() - this.lastLog >= LOG_EVERY_MS || (done >= total && done !== this.loggedDone)) {
+      this.lastLog = Date.now();
+      this.loggedDone = done;
+      this.out.write(`${this.label}: ${Math.floor(pct * 100)}%  ${stats}\n`);
+    }
+  }
+
+  /** Ends the redrawn line so later output starts on a fresh one. */
+  done(): void {
+    if (this.drawn) this.out.write("\n");
+    this.drawn = false;
+  }
+}
