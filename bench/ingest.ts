@@ -30,9 +30,9 @@ import {
   contactItem,
   createStore,
   ensureWorkspace,
-  nextAccountState,
   putApiKey,
 } from "@icp/store";
+import { nextState } from "./compat.js";
 import { type BenchResult, fmt, isMain, log, median, ratio, runAsScript, sleep, targetLines } from "./lib.js";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
@@ -233,7 +233,7 @@ export function ingestItems(ws: string, rows: readonly ImportRow[], icps: readon
     const id = accountId(ws, r.account.domain);
     const source = `import:${importId}#${Math.floor(i / CHUNK_ROWS)}`;
     for (const c of r.account.contacts ?? []) items.push(contactItem(ws, id, c, matchPersona(personas, c)));
-    items.push(accountItem(ws, nextAccountState(ws, id, undefined, r.account, icps, now, source, at)));
+    items.push(accountItem(ws, nextState(ws, id, undefined, r.account, icps, now, source, at)));
   });
   return items;
 }

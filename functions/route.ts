@@ -1,5 +1,5 @@
 import { TierChangedEvent } from "@icp/core";
-import { sqsHandler, logger } from "./lib/sqs-batch.js";
+import { logger, sqsHandler } from "./lib/sqs-batch.js";
 
 /**
  * SQS: tier-change events. The sequences capability (enroll/move/stop) plugs in here;

@@ -14,7 +14,11 @@ export class PoisonMessageError extends Error {}
  * handled on its own; failed ones are reported back so only they are retried, and one bad
  * message never fails the batch or the worker.
  */
-export function sqsHandler<T>(name: string, schema: z.ZodType<T>, handle: (msg: T, record: SQSRecord) => Promise<unknown>) {
+export function sqsHandler<T>(
+  name: string,
+  schema: z.ZodType<T>,
+  handle: (msg: T, record: SQSRecord) => Promise<unknown>,
+) {
   const processor = new BatchProcessor(EventType.SQS);
   const record = async (r: SQSRecord) => {
     let body: unknown;
@@ -25,7 +29,9 @@ export function sqsHandler<T>(name: string, schema: z.ZodType<T>, handle: (msg: 
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success)
-      throw new PoisonMessageError(`${name}: message ${r.messageId} does not match its schema: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
+      throw new PoisonMessageError(
+        `${name}: message ${r.messageId} does not match its schema: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
+      );
     await handle(parsed.data, r);
   };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {

@@ -19,7 +19,9 @@ async function all(query: string, limit = 37): Promise<Summary[]> {
   const out: Summary[] = [];
   let cursor: string | undefined;
   do {
-    const res = await s.api(`/v1/accounts?limit=${limit}&${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const res = await s.api(
+      `/v1/accounts?limit=${limit}&${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
     expect(res.status).toBe(200);
     const page = await res.json();
     expect(page.items.length).toBeLessThanOrEqual(limit);
@@ -47,15 +49,28 @@ describe("GET /v1/accounts", () => {
     const everyone = await all("", 100);
     for (const tier of ["priority", "nurture", "generic", "disqualified"]) {
       const got = await all(`tier=${tier}`);
-      expect(got.map((a) => a.id).sort()).toEqual(everyone.filter((a) => a.tier === tier).map((a) => a.id).sort());
+      expect(got.map((a) => a.id).sort()).toEqual(
+        everyone
+          .filter((a) => a.tier === tier)
+          .map((a) => a.id)
+          .sort(),
+      );
       expect(got.length).toBeGreaterThan(0);
     }
     const fintech = await all("segment=fintech");
     expect(fintech.length).toBeGreaterThan(0);
-    expect(fintech.map((a) => a.id).sort()).toEqual(everyone.filter((a) => a.segment === "fintech").map((a) => a.id).sort());
+    expect(fintech.map((a) => a.id).sort()).toEqual(
+      everyone
+        .filter((a) => a.segment === "fintech")
+        .map((a) => a.id)
+        .sort(),
+    );
     const fintechPriority = await all("segment=fintech&tier=priority", 5);
     expect(fintechPriority.map((a) => a.id).sort()).toEqual(
-      everyone.filter((a) => a.segment === "fintech" && a.tier === "priority").map((a) => a.id).sort(),
+      everyone
+        .filter((a) => a.segment === "fintech" && a.tier === "priority")
+        .map((a) => a.id)
+        .sort(),
     );
     expect(await all(`icp=${icpId}&tier=priority`)).toHaveLength(everyone.filter((a) => a.tier === "priority").length);
     expect(await all("icp=icp_01ARZ3NDEKTSV4RRFFQ69G5FAV")).toHaveLength(0);
@@ -83,10 +98,21 @@ describe("GET /v1/accounts/{id or domain}", () => {
     expect(byId.score).toBeGreaterThanOrEqual(70);
     const explained = byId.breakdown.reduce((n: number, l: { points: number }) => n + l.points, 0);
     expect(Math.min(100, explained)).toBe(byId.score);
-    expect(byId.breakdown.map((l: { criterion: string }) => l.criterion)).toEqual(["size", "industry", "country", "tech-stack", "intent", "growth"]);
+    expect(byId.breakdown.map((l: { criterion: string }) => l.criterion)).toEqual([
+      "size",
+      "industry",
+      "country",
+      "tech-stack",
+      "intent",
+      "growth",
+    ]);
     expect(byId.tierHistory).toEqual([expect.objectContaining({ from: null, to: "priority", icpId, icpVersion: 1 })]);
     expect(byId.contacts).toHaveLength(1);
-    for (const ref of [top?.domain, encodeURIComponent(`https://www.${top?.domain}/about`), encodeURIComponent(`HTTPS://WWW.${top?.domain?.toUpperCase()}`)]) {
+    for (const ref of [
+      top?.domain,
+      encodeURIComponent(`https://www.${top?.domain}/about`),
+      encodeURIComponent(`HTTPS://WWW.${top?.domain?.toUpperCase()}`),
+    ]) {
       const res = await s.api(`/v1/accounts/${ref}`);
       expect(res.status, String(ref)).toBe(200);
       expect((await res.json()).id).toBe(top?.id);
@@ -97,7 +123,10 @@ describe("GET /v1/accounts/{id or domain}", () => {
     const [dq] = await all("tier=disqualified", 1);
     const acc = await (await s.api(`/v1/accounts/${dq?.id}`)).json();
     expect(acc.qualified).toBe(false);
-    expect(acc.disqualifiedBy).toMatchObject({ id: expect.stringMatching(/too-small|sanctioned|competitor/), reason: expect.any(String) });
+    expect(acc.disqualifiedBy).toMatchObject({
+      id: expect.stringMatching(/too-small|sanctioned|competitor/),
+      reason: expect.any(String),
+    });
   });
 
   it("404s for unknown accounts and non-domains", async () => {

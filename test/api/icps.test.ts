@@ -9,7 +9,11 @@ const req = (path: string, init: RequestInit & { json?: unknown } = {}) => {
   const headers = new Headers(init.headers);
   if (!headers.has("authorization")) headers.set("authorization", `Bearer ${s.apiKey}`);
   if (init.json !== undefined) headers.set("content-type", "application/json");
-  return app.request(path, { ...init, headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
+  return app.request(path, {
+    ...init,
+    headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
 };
 
 beforeAll(async () => {
@@ -23,11 +27,23 @@ describe("ICPs API", () => {
     const res = await req("/v1/icps", { method: "POST", json: DEMO_ICP });
     expect(res.status).toBe(201);
     const icp = await res.json();
-    expect(icp).toMatchObject({ version: 1, name: "SaaS scale-ups", status: "active", tiers: { priority: 70, nurture: 40 } });
+    expect(icp).toMatchObject({
+      version: 1,
+      name: "SaaS scale-ups",
+      status: "active",
+      tiers: { priority: 70, nurture: 40 },
+    });
     expect(icp.id).toMatch(/^icp_/);
     expect(res.headers.get("location")).toBe(`/v1/icps/${icp.id}`);
     const points = icp.criteria.map((c: { id: string; points: number }) => [c.id, c.points]);
-    expect(points).toEqual([["size", 25], ["industry", 20], ["country", 10], ["tech-stack", 15], ["intent", 20], ["growth", 10]]);
+    expect(points).toEqual([
+      ["size", 25],
+      ["industry", 20],
+      ["country", 10],
+      ["tech-stack", 15],
+      ["intent", 20],
+      ["growth", 10],
+    ]);
 
     const got = await (await req(`/v1/icps/${icp.id}`)).json();
     expect(got).toEqual(icp);
@@ -37,7 +53,10 @@ describe("ICPs API", () => {
 
   it("PUT makes a new version and keeps every version", async () => {
     const { id } = await (await req("/v1/icps", { method: "POST", json: DEMO_ICP })).json();
-    const v2 = await req(`/v1/icps/${id}`, { method: "PUT", json: { ...DEMO_ICP, name: "SaaS scale-ups v2", tiers: { priority: 75, nurture: 45 } } });
+    const v2 = await req(`/v1/icps/${id}`, {
+      method: "PUT",
+      json: { ...DEMO_ICP, name: "SaaS scale-ups v2", tiers: { priority: 75, nurture: 45 } },
+    });
     expect(v2.status).toBe(200);
     expect(await v2.json()).toMatchObject({ id, version: 2, name: "SaaS scale-ups v2", tiers: { priority: 75 } });
     const versions = await (await req(`/v1/icps/${id}/versions`)).json();
@@ -60,7 +79,9 @@ describe("ICPs API", () => {
     const p = await res.json();
     expect(p.type).toBe("/problems/validation");
     const fields = p.errors.map((e: { field: string }) => e.field);
-    expect(fields).toEqual(expect.arrayContaining(["name", "criteria.0.operator", "criteria.1.max", "criteria.1.points", "tiers.nurture"]));
+    expect(fields).toEqual(
+      expect.arrayContaining(["name", "criteria.0.operator", "criteria.1.max", "criteria.1.points", "tiers.nurture"]),
+    );
   });
 
   it("404s for unknown ICPs and 400s for malformed ids", async () => {
@@ -81,7 +102,16 @@ describe("ICPs API", () => {
     const doc = await (await app.request("/openapi.json")).json();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/v1/icps", "/v1/icps/{id}", "/v1/icps/{id}/versions", "/v1/imports", "/v1/imports/{id}", "/v1/accounts", "/v1/accounts/{ref}", "/v1/accounts/{ref}/timeline"]),
+      expect.arrayContaining([
+        "/v1/icps",
+        "/v1/icps/{id}",
+        "/v1/icps/{id}/versions",
+        "/v1/imports",
+        "/v1/imports/{id}",
+        "/v1/accounts",
+        "/v1/accounts/{ref}",
+        "/v1/accounts/{ref}/timeline",
+      ]),
     );
     const docs = await app.request("/docs");
     expect(await docs.text()).toContain("SwaggerUIBundle");
@@ -101,7 +131,9 @@ describe("ICPs API", () => {
     await putApiKey(s.store, "other", "other-workspace-key", "test");
     const res = await app.request(`/v1/icps/${id}`, { headers: { authorization: "Bearer other-workspace-key" } });
     expect(res.status).toBe(404);
-    const list = await (await app.request("/v1/icps", { headers: { authorization: "Bearer other-workspace-key" } })).json();
+    const list = await (
+      await app.request("/v1/icps", { headers: { authorization: "Bearer other-workspace-key" } })
+    ).json();
     expect(list.items).toEqual([]);
   });
 });

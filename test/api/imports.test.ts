@@ -17,7 +17,14 @@ describe("POST /v1/imports", () => {
     const res = await s.api("/v1/imports?filename=accounts.csv", { method: "POST", csv: fixture });
     expect(res.status).toBe(202);
     const job = await res.json();
-    expect(job).toMatchObject({ status: "queued", format: "csv", filename: "accounts.csv", total: 7, rejected: 1, accounts: 5 });
+    expect(job).toMatchObject({
+      status: "queued",
+      format: "csv",
+      filename: "accounts.csv",
+      total: 7,
+      rejected: 1,
+      accounts: 5,
+    });
     expect(res.headers.get("location")).toBe(`/v1/imports/${job.id}`);
     expect(job.errors).toEqual([
       { line: 7, field: "domain", message: '"not a website" is not a domain or website' },
@@ -59,7 +66,9 @@ describe("POST /v1/imports", () => {
     await waitForImport(s, job.id);
     const acc = await (await s.api("/v1/accounts/json-co.example.org")).json();
     expect(acc).toMatchObject({ domain: "json-co.example.org", name: "Json Co", segment: "saas" });
-    expect(acc.contacts).toEqual([expect.objectContaining({ email: "cro@json-co.example.org", persona: "sales-leader" })]);
+    expect(acc.contacts).toEqual([
+      expect.objectContaining({ email: "cro@json-co.example.org", persona: "sales-leader" }),
+    ]);
     const alias = await (await s.api("/v1/accounts/alias-co.example.org")).json();
     expect(alias.facts.employees).toBe(1200);
   });
@@ -82,7 +91,12 @@ describe("POST /v1/imports", () => {
       ["Website\n", "text/csv", 422, /no data rows/],
       ['Website,Company\nacme.com,"unclosed\n', "text/csv", 400, /CSV could not be parsed/],
       ["Website\nnot a domain\n", "text/csv", 422, /none of the 1 rows/],
-      ["website=acme.com", "application/x-www-form-urlencoded", 415, /content type "application\/x-www-form-urlencoded" is not accepted/],
+      [
+        "website=acme.com",
+        "application/x-www-form-urlencoded",
+        415,
+        /content type "application\/x-www-form-urlencoded" is not accepted/,
+      ],
       ["{not json", "application/json", 400, /JSON/],
       ['{"rows":[]}', "application/json", 400, /accounts/],
     ];
@@ -103,19 +117,25 @@ describe("POST /v1/imports", () => {
 
   it("pages row errors with errorsCursor", async () => {
     const rows = Array.from({ length: 30 }, (_, i) => (i % 2 ? `ok${i}.example.com,${i}` : `bad ${i},${i}`));
-    const job = await (await s.api("/v1/imports", { method: "POST", csv: `Website,Employees\n${rows.join("\n")}\n` })).json();
+    const job = await (
+      await s.api("/v1/imports", { method: "POST", csv: `Website,Employees\n${rows.join("\n")}\n` })
+    ).json();
     await waitForImport(s, job.id);
     const p1 = await (await s.api(`/v1/imports/${job.id}?errorsLimit=10`)).json();
     expect(p1.errors).toHaveLength(10);
     expect(p1.errors[0].line).toBe(2);
-    const p2 = await (await s.api(`/v1/imports/${job.id}?errorsLimit=10&errorsCursor=${encodeURIComponent(p1.errorsNextCursor)}`)).json();
+    const p2 = await (
+      await s.api(`/v1/imports/${job.id}?errorsLimit=10&errorsCursor=${encodeURIComponent(p1.errorsNextCursor)}`)
+    ).json();
     expect(p2.errors[0].line).toBeGreaterThan(p1.errors[9].line);
     expect(p1.rejected).toBe(15);
   });
 
   it("404s for another workspace's import", async () => {
     const job = await (await s.api("/v1/imports", { method: "POST", csv: fixture })).json();
-    const other = await fetch(`${s.url}/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    const other = await fetch(`${s.url}/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV`, {
+      headers: { authorization: `Bearer ${s.apiKey}` },
+    });
     expect(other.status).toBe(404);
     expect(job.id).toMatch(/^imp_/);
   });

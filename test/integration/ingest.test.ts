@@ -1,11 +1,16 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { DEMO_ICP, type IngestChunkMessage, TierChangedEvent, accountId, demoAccountsCsv } from "@icp/core";
-import { createImport, createStore, getAccount, getImport, ingestChunk, keys } from "@icp/store";
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { accountId, DEMO_ICP, demoAccountsCsv, type IngestChunkMessage, TierChangedEvent } from "@icp/core";
+import { createImport, createStore, getAccount, getImport, ingestChunk, keys } from "@icp/store";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as ingestHandler } from "../../functions/ingest.js";
-import { type TestStack, eventually, testStack, waitForImport } from "../support/stack.js";
+import { eventually, type TestStack, testStack, waitForImport } from "../support/stack.js";
 
 let s: TestStack;
 beforeAll(async () => {
@@ -14,17 +19,22 @@ beforeAll(async () => {
 });
 afterAll(() => s?.stop());
 
-const csv = (rows: string[]) => `Website,Company,Industry,Employees,Country,Technologies,Signals,Email,Title\n${rows.join("\n")}\n`;
+const csv = (rows: string[]) =>
+  `Website,Company,Industry,Employees,Country,Technologies,Signals,Email,Title\n${rows.join("\n")}\n`;
 
 /** A store like the stack's, but publishing tier changes to a queue no poller consumes, so tests can read it. */
 async function probeStore() {
-  const q = await s.store.sqs.send(new CreateQueueCommand({ QueueName: `probe-${Date.now()}-${Math.random().toString(36).slice(2)}` }));
+  const q = await s.store.sqs.send(
+    new CreateQueueCommand({ QueueName: `probe-${Date.now()}-${Math.random().toString(36).slice(2)}` }),
+  );
   const url = q.QueueUrl ?? "";
   const store = createStore({ ...s.cfg, queues: { ...s.cfg.queues, RouteQueue: url } });
   const drain = async () => {
     const out: TierChangedEvent[] = [];
     for (;;) {
-      const res = await store.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const res = await store.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!res.Messages?.length) return out;
       out.push(...res.Messages.map((m) => TierChangedEvent.parse(JSON.parse(m.Body ?? ""))));
     }
@@ -36,7 +46,15 @@ let seq = 0;
 /** A one-chunk import job as POST /v1/imports would create it, and its chunk message. */
 async function chunk(rows: IngestChunkMessage["rows"]): Promise<IngestChunkMessage> {
   const importId = `imp_01ARZ3NDEKTSV4RRFFQ69G${String(seq++).padStart(4, "0")}`;
-  await createImport(s.store, s.workspace, { id: importId, format: "json", total: rows.length, rejected: 0, accounts: rows.length, chunks: 1, rowsAccepted: rows.length });
+  await createImport(s.store, s.workspace, {
+    id: importId,
+    format: "json",
+    total: rows.length,
+    rejected: 0,
+    accounts: rows.length,
+    chunks: 1,
+    rowsAccepted: rows.length,
+  });
   return { kind: "ingest-chunk", workspaceId: s.workspace, importId, chunk: 0, rows, at: new Date().toISOString() };
 }
 
@@ -61,7 +79,10 @@ describe("ingest through the queue into DynamoDB Local", () => {
 
   it("re-import updates the account, merges contacts and re-scores with a tier change event", async () => {
     const first = await (
-      await s.api("/v1/imports", { method: "POST", csv: csv(["reimport.example.com,Re Co,SaaS,120,,HubSpot,,a@reimport.example.com,CEO"]) })
+      await s.api("/v1/imports", {
+        method: "POST",
+        csv: csv(["reimport.example.com,Re Co,SaaS,120,,HubSpot,,a@reimport.example.com,CEO"]),
+      })
     ).json();
     await waitForImport(s, first.id);
     const before = await (await s.api("/v1/accounts/reimport.example.com")).json();
@@ -70,7 +91,9 @@ describe("ingest through the queue into DynamoDB Local", () => {
     const second = await (
       await s.api("/v1/imports", {
         method: "POST",
-        csv: csv(["https://www.REIMPORT.example.com/pricing,,,,,,funding:2026-11-01:3000000,b@reimport.example.com,VP Sales"]),
+        csv: csv([
+          "https://www.REIMPORT.example.com/pricing,,,,,,funding:2026-11-01:3000000,b@reimport.example.com,VP Sales",
+        ]),
       })
     ).json();
     await waitForImport(s, second.id);
@@ -78,7 +101,10 @@ describe("ingest through the queue into DynamoDB Local", () => {
     // + intent 20 (funding within 90 days) = 80, and now 1 preferential criterion.
     expect(after).toMatchObject({ id: before.id, name: "Re Co", tier: "priority", score: 80, qualified: true });
     expect(after.facts).toMatchObject({ employees: 120, industry: "SaaS" });
-    expect(after.contacts.map((c: { email: string }) => c.email).sort()).toEqual(["a@reimport.example.com", "b@reimport.example.com"]);
+    expect(after.contacts.map((c: { email: string }) => c.email).sort()).toEqual([
+      "a@reimport.example.com",
+      "b@reimport.example.com",
+    ]);
     expect(after.tierHistory.map((h: { from: string; to: string }) => [h.from, h.to])).toEqual([
       [null, "nurture"],
       ["nurture", "priority"],
@@ -89,12 +115,16 @@ describe("ingest through the queue into DynamoDB Local", () => {
 
   it("a redelivered chunk changes nothing and counts once; its tier changes are re-published with the same id", async () => {
     const { store, drain } = await probeStore();
-    const msg = await chunk([{ line: 2, account: { domain: "redeliver.example.com", industry: "SaaS", employees: 90 } }]);
+    const msg = await chunk([
+      { line: 2, account: { domain: "redeliver.example.com", industry: "SaaS", employees: 90 } },
+    ]);
     const importId = msg.importId;
     const r1 = await ingestChunk(store, msg);
     expect(r1).toEqual({ written: 1, unchanged: 0, tierChanges: 1 });
     // Crash after the writes but before the chunk was counted: the marker is missing.
-    await store.ddb.send(new DeleteCommand({ TableName: s.cfg.tableName, Key: keys.importChunk(s.workspace, importId, 0) }));
+    await store.ddb.send(
+      new DeleteCommand({ TableName: s.cfg.tableName, Key: keys.importChunk(s.workspace, importId, 0) }),
+    );
     await store.ddb.send(
       new UpdateCommand({
         TableName: s.cfg.tableName,
@@ -111,7 +141,11 @@ describe("ingest through the queue into DynamoDB Local", () => {
     const acc = await getAccount(s.store, s.workspace, accountId(s.workspace, "redeliver.example.com"));
     expect(acc?.rev).toBe(1);
     expect(acc?.tierHistory).toHaveLength(1);
-    expect(await getImport(s.store, s.workspace, importId)).toMatchObject({ accepted: 1, chunksDone: 1, status: "completed" });
+    expect(await getImport(s.store, s.workspace, importId)).toMatchObject({
+      accepted: 1,
+      chunksDone: 1,
+      status: "completed",
+    });
     const events = await drain();
     expect(events).toHaveLength(2);
     expect(events[0]?.eventId).toBe(events[1]?.eventId);
@@ -120,7 +154,10 @@ describe("ingest through the queue into DynamoDB Local", () => {
 
   it("publishes a tier change only when the tier really changes", async () => {
     const { store, drain } = await probeStore();
-    const row = { line: 2, account: { domain: "stable.example.com", industry: "SaaS", employees: 100, country: "France" } };
+    const row = {
+      line: 2,
+      account: { domain: "stable.example.com", industry: "SaaS", employees: 100, country: "France" },
+    };
     await ingestChunk(store, await chunk([row]));
     await ingestChunk(store, await chunk([{ ...row, account: { ...row.account, name: "Stable" } }]));
     const events = await drain();
@@ -131,7 +168,14 @@ describe("ingest through the queue into DynamoDB Local", () => {
     const { store } = await probeStore();
     const mk = (i: number) =>
       chunk([
-        { line: 2, account: { domain: "race.example.com", technologies: [`Tool${i}`], contacts: [{ email: `p${i}@race.example.com` }] } },
+        {
+          line: 2,
+          account: {
+            domain: "race.example.com",
+            technologies: [`Tool${i}`],
+            contacts: [{ email: `p${i}@race.example.com` }],
+          },
+        },
       ]);
     const msgs = await Promise.all(Array.from({ length: 8 }, (_, i) => mk(i + 10)));
     await Promise.all(msgs.map((m) => ingestChunk(store, m)));
@@ -153,11 +197,20 @@ describe("ingest through the queue into DynamoDB Local", () => {
         ],
       }),
     );
-    await eventually(() => getAccount(s.store, s.workspace, accountId(s.workspace, "good-neighbour.example.com")), 20_000, "good message");
+    await eventually(
+      () => getAccount(s.store, s.workspace, accountId(s.workspace, "good-neighbour.example.com")),
+      20_000,
+      "good message",
+    );
     const dead = await eventually(
       async () => {
         const res = await s.store.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: s.queues.IngestQueue?.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+          new ReceiveMessageCommand({
+            QueueUrl: s.queues.IngestQueue?.dlqUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: 0,
+          }),
         );
         const bodies = (res.Messages ?? []).map((m) => m.Body);
         return bodies.length >= 2 ? bodies : undefined;
@@ -177,7 +230,12 @@ describe("ingest through the queue into DynamoDB Local", () => {
       ].map((r) => ({
         ...r,
         receiptHandle: r.messageId,
-        attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "x", ApproximateFirstReceiveTimestamp: "0" },
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: "0",
+          SenderId: "x",
+          ApproximateFirstReceiveTimestamp: "0",
+        },
         messageAttributes: {},
         md5OfBody: "",
         eventSource: "aws:sqs",
@@ -190,15 +248,26 @@ describe("ingest through the queue into DynamoDB Local", () => {
 
   it("routes tier changes through the route queue to its handler (nothing left behind)", async () => {
     await s.store.sqs.send(new SendMessageCommand({ QueueUrl: s.queues.RouteQueue?.url, MessageBody: "{}" }));
-    const job = await (await s.api("/v1/imports", { method: "POST", csv: csv(["routed.example.com,R,SaaS,100,France,HubSpot,,,"]) })).json();
+    const job = await (
+      await s.api("/v1/imports", { method: "POST", csv: csv(["routed.example.com,R,SaaS,100,France,HubSpot,,,"]) })
+    ).json();
     await waitForImport(s, job.id);
     const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
-    await eventually(async () => {
-      const a = await s.store.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: s.queues.RouteQueue?.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
-      );
-      const left = Number(a.Attributes?.ApproximateNumberOfMessages) + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible);
-      return left === 0 ? true : undefined;
-    }, 30_000, "route queue drained (invalid event in the DLQ)");
+    await eventually(
+      async () => {
+        const a = await s.store.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: s.queues.RouteQueue?.url,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+          }),
+        );
+        const left =
+          Number(a.Attributes?.ApproximateNumberOfMessages) +
+          Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible);
+        return left === 0 ? true : undefined;
+      },
+      30_000,
+      "route queue drained (invalid event in the DLQ)",
+    );
   });
 });

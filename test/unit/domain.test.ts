@@ -70,9 +70,7 @@ describe("normalizeDomain", () => {
 });
 
 // Labels that cannot be mistaken for a "www" prefix (see the report on "www.www.acme.com").
-const labelArb = fc
-  .stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/)
-  .filter((l) => !/^www\d*$/.test(l));
+const labelArb = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/).filter((l) => !/^www\d*$/.test(l));
 const hostArb = fc
   .tuple(fc.array(labelArb, { minLength: 1, maxLength: 3 }), fc.stringMatching(/^[a-z]{2,6}$/))
   .map(([labels, tld]) => [...labels, tld].join("."));

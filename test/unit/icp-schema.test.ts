@@ -74,7 +74,9 @@ describe("IcpDefinition errors name the offending path", () => {
   it("contains-any on employees", () => {
     expect(
       issues(base({ criteria: [crit(), crit({ id: "size", field: "employees", operator: "contains-any" })] })),
-    ).toEqual([{ path: "criteria.1.operator", message: 'operator "contains-any" does not apply to field "employees"' }]);
+    ).toEqual([
+      { path: "criteria.1.operator", message: 'operator "contains-any" does not apply to field "employees"' },
+    ]);
   });
 
   it("range without min and max", () => {
@@ -88,7 +90,10 @@ describe("IcpDefinition errors name the offending path", () => {
       { path: "criteria.0.max", message: "min must be <= max" },
     ]);
     // min == max is a valid single-value range.
-    expect(IcpDefinition.safeParse(base({ criteria: [crit({ field: "revenue", operator: "range", min: 5, max: 5 })] })).success).toBe(true);
+    expect(
+      IcpDefinition.safeParse(base({ criteria: [crit({ field: "revenue", operator: "range", min: 5, max: 5 })] }))
+        .success,
+    ).toBe(true);
   });
 
   it("duplicate criterion ids", () => {
@@ -100,15 +105,13 @@ describe("IcpDefinition errors name the offending path", () => {
 
   it("duplicate disqualifier ids", () => {
     const dq = { id: "dq", field: "employees", operator: "range", max: 9, reason: "small" };
-    expect(issues(base({ disqualifiers: [dq, dq] }))).toEqual([{ path: "disqualifiers.1.id", message: 'duplicate id "dq"' }]);
+    expect(issues(base({ disqualifiers: [dq, dq] }))).toEqual([
+      { path: "disqualifiers.1.id", message: 'duplicate id "dq"' },
+    ]);
   });
 
   it("nurture >= priority", () => {
-    for (const tiers of [
-      { priority: 40, nurture: 40 },
-      { priority: 40, nurture: 50 },
-      { priority: 30 },
-    ]) {
+    for (const tiers of [{ priority: 40, nurture: 40 }, { priority: 40, nurture: 50 }, { priority: 30 }]) {
       expect(issues(base({ tiers }))).toEqual([{ path: "tiers.nurture", message: "nurture must be below priority" }]);
     }
     expect(TierThresholds.safeParse({ priority: 41, nurture: 40 }).success).toBe(true);

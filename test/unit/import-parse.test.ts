@@ -90,8 +90,8 @@ describe("parseCsv: columns and values", () => {
   it("reads an Apollo-style export through header aliases", () => {
     const p = parse(
       csv(
-        "Company,Website,Sector,# Employees,Annual Revenue,HQ Country,Stage,Technologies,Tech Maturity,Intent Signals," +
-          "First Name,Last Name,Job Title,Email,Person Linkedin Url,Notes",
+        "Company,Website,Sector,# Employees,Annual Revenue,HQ Country,Stage,Technologies,Tech Maturity," +
+          "Intent Signals,First Name,Last Name,Job Title,Email,Person Linkedin Url,Notes",
         'Acme,https://www.Acme.com/,SaaS,"1,200",$2.5M,France,Growth,"HubSpot; Slack,Notion|HubSpot",High,' +
           '"funding:2026-10-01:5000000; hiring:2026-11-02:VP Sales",Ann,Lee,"VP Sales, EMEA",Ann.Lee@Acme.com,' +
           "https://www.linkedin.com/in/annlee,ignored",
@@ -136,7 +136,9 @@ describe("parseCsv: columns and values", () => {
   });
 
   it("takes the first non-empty cell when two columns map to the same field", () => {
-    const p = parse(csv("Website,Company Domain,Company,Account Name", ",beta.io,Beta,Beta Inc", "acme.com,x.io,,Acme"));
+    const p = parse(
+      csv("Website,Company Domain,Company,Account Name", ",beta.io,Beta,Beta Inc", "acme.com,x.io,,Acme"),
+    );
     expect(accounts(p)).toEqual([
       { domain: "beta.io", name: "Beta" },
       { domain: "acme.com", name: "Acme" },
@@ -175,18 +177,7 @@ describe("parseCsv: line numbers and row errors", () => {
   });
 
   it("counts the lines of a quoted multi-line cell for the rows after it", () => {
-    const p = parse(
-      csv(
-        "Website,Title",
-        'acme.com,"VP',
-        'Sales"',
-        "bad,x",
-        'beta.io,"a',
-        "b",
-        'c"',
-        "bad2,y",
-      ),
-    );
+    const p = parse(csv("Website,Title", 'acme.com,"VP', 'Sales"', "bad,x", 'beta.io,"a', "b", 'c"', "bad2,y"));
     expect(p.errors.map((e) => e.line)).toEqual([4, 8]);
     expect(p.rows.map((r) => r.account.contacts?.[0]?.title)).toEqual(["VP\nSales", "a\nb\nc"]);
   });
@@ -219,7 +210,11 @@ describe("parseCsv: line numbers and row errors", () => {
 
   it("reports signals with a bad date", () => {
     const p = parse(csv("Website,Signals", "acme.com,hiring:2026/11/01", "beta.io,hiring:2026-02-30"));
-    expect(p.errors[0]).toEqual({ line: 2, field: "signals", message: 'signal "hiring:2026/11/01" needs a date as YYYY-MM-DD' });
+    expect(p.errors[0]).toEqual({
+      line: 2,
+      field: "signals",
+      message: 'signal "hiring:2026/11/01" needs a date as YYYY-MM-DD',
+    });
     // An impossible calendar day is caught by the account schema.
     expect(p.errors[1]).toMatchObject({ line: 3, field: "signals.at" });
     expect(p.rows).toEqual([]);
@@ -229,7 +224,9 @@ describe("parseCsv: line numbers and row errors", () => {
 describe("parseCsv: domain from the contact's email", () => {
   it("derives the domain from a work email when there is no domain value", () => {
     const p = parse(csv("Email,First Name", "Ann@Sub.Acme.COM,Ann"));
-    expect(accounts(p)).toEqual([{ domain: "sub.acme.com", contacts: [{ email: "ann@sub.acme.com", firstName: "Ann" }] }]);
+    expect(accounts(p)).toEqual([
+      { domain: "sub.acme.com", contacts: [{ email: "ann@sub.acme.com", firstName: "Ann" }] },
+    ]);
   });
 
   it("uses the email when the domain column is empty on that row", () => {
@@ -239,7 +236,9 @@ describe("parseCsv: domain from the contact's email", () => {
 
   it("does not use free-mail domains", () => {
     const p = parse(csv("Email", "bob@gmail.com", "eve@Outlook.com", "joe@proton.me", "ann@acme.com"));
-    expect(p.errors).toEqual([2, 3, 4].map((line) => ({ line, field: "domain", message: "domain or website is required" })));
+    expect(p.errors).toEqual(
+      [2, 3, 4].map((line) => ({ line, field: "domain", message: "domain or website is required" })),
+    );
     expect(accounts(p)).toEqual([{ domain: "acme.com", contacts: [{ email: "ann@acme.com" }] }]);
   });
 
@@ -357,15 +356,19 @@ describe("parseAmount", () => {
 
 describe("parseSignals", () => {
   it("reads type:date[:detail] separated by ; or |", () => {
-    expect(parseSignals("funding:2026-10-01:5000000; hiring:2026-11-02:VP Sales | site_visit:2026-11-03", NOW)).toEqual([
-      { type: "funding", at: "2026-10-01", amount: 5_000_000 },
-      { type: "hiring", at: "2026-11-02", detail: "VP Sales" },
-      { type: "site_visit", at: "2026-11-03" },
-    ]);
+    expect(parseSignals("funding:2026-10-01:5000000; hiring:2026-11-02:VP Sales | site_visit:2026-11-03", NOW)).toEqual(
+      [
+        { type: "funding", at: "2026-10-01", amount: 5_000_000 },
+        { type: "hiring", at: "2026-11-02", detail: "VP Sales" },
+        { type: "site_visit", at: "2026-11-03" },
+      ],
+    );
   });
 
   it("normalizes type spelling", () => {
-    expect(parseSignals("New Sales Leader:2026-01-01;SITE-VISIT:2026-01-02; content download :2026-01-03", NOW)).toEqual([
+    expect(
+      parseSignals("New Sales Leader:2026-01-01;SITE-VISIT:2026-01-02; content download :2026-01-03", NOW),
+    ).toEqual([
       { type: "new_sales_leader", at: "2026-01-01" },
       { type: "site_visit", at: "2026-01-02" },
       { type: "content_download", at: "2026-01-03" },
@@ -378,7 +381,9 @@ describe("parseSignals", () => {
   });
 
   it("funding amounts become amount; other details stay text (colons included)", () => {
-    expect(parseSignals("funding:2026-01-01:$2.5M", NOW)).toEqual([{ type: "funding", at: "2026-01-01", amount: 2_500_000 }]);
+    expect(parseSignals("funding:2026-01-01:$2.5M", NOW)).toEqual([
+      { type: "funding", at: "2026-01-01", amount: 2_500_000 },
+    ]);
     expect(parseSignals("funding:2026-01-01:Series A", NOW)).toEqual([
       { type: "funding", at: "2026-01-01", detail: "Series A" },
     ]);
@@ -400,7 +405,8 @@ describe("parseSignals", () => {
 
   it("returns a message for an unknown type or a bad date", () => {
     expect(parseSignals("hiring:2026-01-01; webinar:2026-01-01", NOW)).toBe(
-      'unknown signal type "webinar" (use funding, hiring, new_sales_leader, site_visit, content_download, tool_change, custom)',
+      'unknown signal type "webinar" ' +
+        "(use funding, hiring, new_sales_leader, site_visit, content_download, tool_change, custom)",
     );
     expect(parseSignals("hiring:01/02/2026", NOW)).toBe('signal "hiring:01/02/2026" needs a date as YYYY-MM-DD');
     expect(parseSignals("hiring:2026-1-2", NOW)).toBe('signal "hiring:2026-1-2" needs a date as YYYY-MM-DD');
@@ -484,7 +490,7 @@ describe("mergeByDomain", () => {
       fc.property(fc.array(rowArb, { maxLength: 12 }), (raw) => {
         const input: ImportRow[] = raw.map((a, i) => ({
           line: i + 2,
-          account: Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as AccountInput,
+          account: Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as unknown as AccountInput,
         }));
         const out = mergeByDomain(input);
         const firstSeen = [...new Set(input.map((r) => r.account.domain))];
@@ -494,7 +500,10 @@ describe("mergeByDomain", () => {
           expect(r.line).toBe(same[0]?.line);
           const techs = new Set(same.flatMap((x) => x.account.technologies ?? []));
           expect(new Set(r.account.technologies ?? [])).toEqual(techs);
-          const lastEmployees = same.map((x) => x.account.employees).filter((e) => e !== undefined).at(-1);
+          const lastEmployees = same
+            .map((x) => x.account.employees)
+            .filter((e) => e !== undefined)
+            .at(-1);
           expect(r.account.employees).toBe(lastEmployees);
         }
       }),

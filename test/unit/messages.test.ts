@@ -58,9 +58,9 @@ describe("IngestChunkMessage", () => {
 describe("TierChangedEvent", () => {
   it("accepts a first tier (from null) and a change between tiers", () => {
     expect(TierChangedEvent.parse(event())).toEqual(event());
-    expect(TierChangedEvent.parse(event({ from: "nurture", to: "disqualified", icpId: null, icpVersion: null })).to).toBe(
-      "disqualified",
-    );
+    expect(
+      TierChangedEvent.parse(event({ from: "nurture", to: "disqualified", icpId: null, icpVersion: null })).to,
+    ).toBe("disqualified");
   });
 
   it("rejects unknown tiers, a missing source and a fractional version", () => {

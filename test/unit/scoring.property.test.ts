@@ -13,7 +13,8 @@ import { compile, daysAgo, factsArb, icpDefArb, makeIcp, NOW, SIGNAL_TYPES, sign
 
 type Criteria = IcpDefinitionInput["criteria"];
 
-const scoreOf = (def: IcpDefinitionInput, facts: AccountFacts, now = NOW) => compile(def).score(facts, facts.domain, now);
+const scoreOf = (def: IcpDefinitionInput, facts: AccountFacts, now = NOW) =>
+  compile(def).score(facts, facts.domain, now);
 
 /** An ICP whose criteria all match `facts` below, worth exactly the given points. */
 function exactIcp(points: number[], tiers?: { priority: number; nurture: number }): IcpDefinitionInput {
@@ -123,7 +124,15 @@ describe("monotonicity: one more matching fact never lowers the score", () => {
         (def, facts, type, days, points, n) => {
           const criteria = [
             ...def.criteria,
-            { id: "recent", kind: "behavioral", field: "signals", operator: "within-days", values: [type], days, points },
+            {
+              id: "recent",
+              kind: "behavioral",
+              field: "signals",
+              operator: "within-days",
+              values: [type],
+              days,
+              points,
+            },
           ] as Criteria;
           const c = compile({ ...def, criteria });
           const before = c.score(facts, facts.domain, NOW);
@@ -152,7 +161,15 @@ describe("monotonicity: one more matching fact never lowers the score", () => {
           const others = def.criteria.filter((c) => c.field !== "employees");
           const criteria = [
             ...others,
-            { id: "size", kind: "firmographic", field: "employees", operator: "range", min: lo, max: lo + width, points },
+            {
+              id: "size",
+              kind: "firmographic",
+              field: "employees",
+              operator: "range",
+              min: lo,
+              max: lo + width,
+              points,
+            },
           ] as Criteria;
           const c = compile({ ...def, criteria });
           const outside = { ...facts, employees: lo + width + 1 };
@@ -182,27 +199,22 @@ describe("disqualifiers", () => {
           : { id: "dq", field: "employees", operator: "range", max: f.employees, reason: "too small" },
     );
     fc.assert(
-      fc.property(
-        icpDefArb,
-        factsArb,
-        disqualifierArb,
-        (def, facts, dq) => {
-          const plain = compile(def).score(facts, facts.domain, NOW);
-          const disq = compile({ ...def, disqualifiers: [dq(facts)] as IcpDefinitionInput["disqualifiers"] }).score(
-            facts,
-            facts.domain,
-            NOW,
-          );
-          expect(disq.tier).toBe("disqualified");
-          expect(disq.qualified).toBe(false);
-          expect(disq.disqualifiedBy?.id).toBe("dq");
-          expect(disq.disqualifiedBy?.reason).toBeTruthy();
-          // The score and its explanation are still computed.
-          expect(disq.score).toBe(plain.score);
-          expect(disq.breakdown).toEqual(plain.breakdown);
-          expect(disq.segment).toBe(plain.segment);
-        },
-      ),
+      fc.property(icpDefArb, factsArb, disqualifierArb, (def, facts, dq) => {
+        const plain = compile(def).score(facts, facts.domain, NOW);
+        const disq = compile({ ...def, disqualifiers: [dq(facts)] as IcpDefinitionInput["disqualifiers"] }).score(
+          facts,
+          facts.domain,
+          NOW,
+        );
+        expect(disq.tier).toBe("disqualified");
+        expect(disq.qualified).toBe(false);
+        expect(disq.disqualifiedBy?.id).toBe("dq");
+        expect(disq.disqualifiedBy?.reason).toBeTruthy();
+        // The score and its explanation are still computed.
+        expect(disq.score).toBe(plain.score);
+        expect(disq.breakdown).toEqual(plain.breakdown);
+        expect(disq.segment).toBe(plain.segment);
+      }),
     );
   });
 
@@ -210,8 +222,10 @@ describe("disqualifiers", () => {
     fc.assert(
       fc.property(icpDefArb, factsArb, (def, facts) => {
         const plain = compile(def).score(facts, facts.domain, NOW);
-        const dq = { id: "dq", field: "domain", operator: "in", values: ["never-matches.example"], reason: "x" } as const;
-        const other = compile({ ...def, disqualifiers: [dq] }).score(facts, facts.domain, NOW);
+        const disqualifiers: IcpDefinitionInput["disqualifiers"] = [
+          { id: "dq", field: "domain", operator: "in", values: ["never-matches.example"], reason: "x" },
+        ];
+        const other = compile({ ...def, disqualifiers }).score(facts, facts.domain, NOW);
         expect(other).toEqual(plain);
       }),
     );
@@ -241,9 +255,11 @@ describe("tier thresholds", () => {
   it("random thresholds are exact at both boundaries (tierForScore)", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 99 }).chain((nurture) =>
-          fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
-        ),
+        fc
+          .integer({ min: 0, max: 99 })
+          .chain((nurture) =>
+            fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
+          ),
         ({ nurture, priority }) => {
           const t = { nurture, priority };
           if (nurture > 0) expect(tierForScore(nurture - 1, t)).toBe("generic");
@@ -259,9 +275,11 @@ describe("tier thresholds", () => {
   it("random thresholds are exact at the boundaries when scoring a built ICP", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 99 }).chain((nurture) =>
-          fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
-        ),
+        fc
+          .integer({ min: 0, max: 99 })
+          .chain((nurture) =>
+            fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
+          ),
         ({ nurture, priority }) => {
           const tiers = { nurture, priority };
           const cases: [number, string][] = [
@@ -283,9 +301,11 @@ describe("tier thresholds", () => {
   it("tierForScore is monotone in the score", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 99 }).chain((nurture) =>
-          fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
-        ),
+        fc
+          .integer({ min: 0, max: 99 })
+          .chain((nurture) =>
+            fc.record({ nurture: fc.constant(nurture), priority: fc.integer({ min: nurture + 1, max: 100 }) }),
+          ),
         fc.integer({ min: 0, max: 100 }),
         fc.integer({ min: 0, max: 100 }),
         (t, a, b) => {
@@ -340,31 +360,26 @@ describe("scoreBest", () => {
 
   it("picks the best tier, then the best score, then the lowest ICP id, whatever the order", () => {
     fc.assert(
-      fc.property(
-        fc.array(icpDefArb, { minLength: 1, maxLength: 5 }),
-        factsArb,
-        fc.integer(),
-        (defs, facts, seed) => {
-          const icps = defs.map((d, i) => compile(d, `icp_${String(i).padStart(2, "0")}`, i + 1));
-          const all = icps.map((c) => c.score(facts, facts.domain, NOW));
-          const best = scoreBest(icps, facts, facts.domain, NOW);
-          expect(best).toBeDefined();
-          if (!best) return;
-          expect(all).toContainEqual(best);
-          for (const s of all) {
-            if (s.icpId === best.icpId) continue;
-            expect(better(s, best)).toBe(false);
-            expect(TIER_RANK[s.tier]).toBeLessThanOrEqual(TIER_RANK[best.tier]);
-            if (s.tier === best.tier) expect(s.score).toBeLessThanOrEqual(best.score);
-          }
-          // Order of the ICP list does not matter.
-          const shuffled = [...icps].sort(
-            (a, b) => ((a.icp.version * 7919 + seed) % 13) - ((b.icp.version * 7919 + seed) % 13),
-          );
-          expect(scoreBest(shuffled, facts, facts.domain, NOW)).toEqual(best);
-          expect(scoreBest([...icps].reverse(), facts, facts.domain, NOW)).toEqual(best);
-        },
-      ),
+      fc.property(fc.array(icpDefArb, { minLength: 1, maxLength: 5 }), factsArb, fc.integer(), (defs, facts, seed) => {
+        const icps = defs.map((d, i) => compile(d, `icp_${String(i).padStart(2, "0")}`, i + 1));
+        const all = icps.map((c) => c.score(facts, facts.domain, NOW));
+        const best = scoreBest(icps, facts, facts.domain, NOW);
+        expect(best).toBeDefined();
+        if (!best) return;
+        expect(all).toContainEqual(best);
+        for (const s of all) {
+          if (s.icpId === best.icpId) continue;
+          expect(better(s, best)).toBe(false);
+          expect(TIER_RANK[s.tier]).toBeLessThanOrEqual(TIER_RANK[best.tier]);
+          if (s.tier === best.tier) expect(s.score).toBeLessThanOrEqual(best.score);
+        }
+        // Order of the ICP list does not matter.
+        const shuffled = [...icps].sort(
+          (a, b) => ((a.icp.version * 7919 + seed) % 13) - ((b.icp.version * 7919 + seed) % 13),
+        );
+        expect(scoreBest(shuffled, facts, facts.domain, NOW)).toEqual(best);
+        expect(scoreBest([...icps].reverse(), facts, facts.domain, NOW)).toEqual(best);
+      }),
     );
   });
 

@@ -4,8 +4,8 @@ import {
   compileIcp,
   DEFAULT_SEGMENT,
   DEMO_ICP,
-  type IcpDefinitionInput,
   IcpDefinition,
+  type IcpDefinitionInput,
   matchPersona,
   type Persona,
   type Score,
@@ -192,7 +192,10 @@ describe("qualification", () => {
       qualification: { minMandatory, minPreferential },
     });
   /** Facts matching criteria whose index is in `idx` (industry can only match one, so use contains-any). */
-  const matching = (idx: number[]): AccountFacts => ({ domain: "q.com", industry: idx.map((i) => `ind${i}`).join(" ") });
+  const matching = (idx: number[]): AccountFacts => ({
+    domain: "q.com",
+    industry: idx.map((i) => `ind${i}`).join(" "),
+  });
 
   it("honours a configured minMandatory / minPreferential", () => {
     // Use contains-any on industry so one account can match several criteria.
@@ -285,7 +288,8 @@ describe("disqualifiers of DEMO_ICP", () => {
 });
 
 describe("within-days signals honour now", () => {
-  const intent = (signals: AccountFacts["signals"], now = NOW) => line(score({ domain: "a.com", signals }, now), "intent");
+  const intent = (signals: AccountFacts["signals"], now = NOW) =>
+    line(score({ domain: "a.com", signals }, now), "intent");
 
   it("89 and 90 days old match a 90-day criterion, 91 does not", () => {
     expect(intent([{ type: "funding", at: daysAgo(89) }]).matched).toBe(true);

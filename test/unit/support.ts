@@ -43,8 +43,7 @@ export const SIGNAL_TYPES = [
 ] as const;
 
 /** Case variations must not change matching, so generators mix them in. */
-export const anyCase = (s: string) =>
-  fc.constantFrom(s, s.toLowerCase(), s.toUpperCase());
+export const anyCase = (s: string) => fc.constantFrom(s, s.toLowerCase(), s.toUpperCase());
 
 export const signalArb: fc.Arbitrary<Signal> = fc
   .record({ type: fc.constantFrom(...SIGNAL_TYPES), age: fc.integer({ min: -30, max: 400 }) })

@@ -12,7 +12,8 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     // Every zod validation failure becomes one problem+json naming the fields.
     defaultHook: (result, c) => {
-      if (!result.success) return problemResponse(c, validationProblem(result.error, result.target === "json" ? "body" : result.target));
+      if (!result.success)
+        return problemResponse(c, validationProblem(result.error, result.target === "json" ? "body" : result.target));
     },
   });
 
@@ -46,14 +47,30 @@ export function createApp(deps: AppDeps) {
       if (status === 415)
         return problemResponse(
           c,
-          new Problem("unsupported-media-type", `content type "${c.req.header("content-type") ?? "none"}" is not accepted by ${c.req.method} ${c.req.path}; /openapi.json lists the accepted ones`),
+          new Problem(
+            "unsupported-media-type",
+            `content type "${c.req.header("content-type") ?? "none"}" is not accepted by ${c.req.method} ${c.req.path}; /openapi.json lists the accepted ones`,
+          ),
         );
-      const type = status === 413 ? "payload-too-large" : status === 401 ? "unauthorized" : status >= 500 ? "internal" : "validation";
+      const type =
+        status === 413
+          ? "payload-too-large"
+          : status === 401
+            ? "unauthorized"
+            : status >= 500
+              ? "internal"
+              : "validation";
       return problemResponse(c, new Problem(type, err.message || "request refused", undefined, status));
     }
-    if (err instanceof SyntaxError) return problemResponse(c, new Problem("validation", `malformed body: ${err.message}`));
-    console.error(JSON.stringify({ level: "error", msg: "unhandled", path: c.req.path, error: String(err), stack: err.stack }));
-    return problemResponse(c, new Problem("internal", "something went wrong on our side; the request id is in the logs"));
+    if (err instanceof SyntaxError)
+      return problemResponse(c, new Problem("validation", `malformed body: ${err.message}`));
+    console.error(
+      JSON.stringify({ level: "error", msg: "unhandled", path: c.req.path, error: String(err), stack: err.stack }),
+    );
+    return problemResponse(
+      c,
+      new Problem("internal", "something went wrong on our side; the request id is in the logs"),
+    );
   });
   return app;
 }

@@ -1,3 +1,3 @@
-export { createApp, type App } from "./app.js";
+export { type App, createApp } from "./app.js";
 export type { AppDeps } from "./context.js";
-export { Problem, PROBLEMS } from "./problem.js";
+export { PROBLEMS, Problem } from "./problem.js";

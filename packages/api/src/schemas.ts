@@ -1,5 +1,5 @@
-import { IcpDefinition, Tier } from "@icp/core";
 import { z } from "@hono/zod-openapi";
+import { IcpDefinition, Tier } from "@icp/core";
 
 export const ProblemSchema = z
   .object({
@@ -14,7 +14,10 @@ export const ProblemSchema = z
 
 export const problemResponses = (...codes: number[]) =>
   Object.fromEntries(
-    codes.map((code) => [code, { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } }]),
+    codes.map((code) => [
+      code,
+      { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } },
+    ]),
   );
 
 export const IcpSchema = z
@@ -25,10 +28,18 @@ export const IcpSchema = z
   .openapi("Icp");
 
 export const IcpVersionSchema = z
-  .object({ id: z.string(), version: z.number().int(), definition: IcpDefinition, createdAt: z.string(), createdBy: z.string() })
+  .object({
+    id: z.string(),
+    version: z.number().int(),
+    definition: IcpDefinition,
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
   .openapi("IcpVersion");
 
-export const RowErrorSchema = z.object({ line: z.number().int(), field: z.string(), message: z.string() }).openapi("RowError");
+export const RowErrorSchema = z
+  .object({ line: z.number().int(), field: z.string(), message: z.string() })
+  .openapi("RowError");
 
 export const ImportSchema = z
   .object({

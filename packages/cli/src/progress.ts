@@ -2,8 +2,10 @@ import type { WriteStream } from "node:tty";
 
 type Out = NodeJS.WritableStream & Partial<Pick<WriteStream, "isTTY" | "columns">>;
 
-/** Non-TTY output (CI logs, `2>file`) gets a plain line at most this often instead of a redrawn bar. */
+/** Non-TTY output (CI logs, `2>file`) gets a plain line at most this often instead of a redrawn bar, */
 const LOG_EVERY_MS = 5_000;
+/** and, while nothing moves (a busy queue), only this often, to show it is still alive. */
+const STALLED_LOG_MS = 30_000;
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";
@@ -40,11 +42,17 @@ export class Progress {
       const bar = `${"█".repeat(fill)}${"░".repeat(width - fill)}`;
       this.out.write(`\r\x1b[2K${this.label} ${bar} ${String(Math.floor(pct * 100)).padStart(3)}%  ${stats}`);
       this.drawn = true;
-    } else if (Date.now() - this.lastLog >= LOG_EVERY_MS || (done >= total && done !== this.loggedDone)) {
+    } else if (this.shouldLog(done, total)) {
       this.lastLog = Date.now();
       this.loggedDone = done;
       this.out.write(`${this.label}: ${Math.floor(pct * 100)}%  ${stats}\n`);
     }
+  }
+
+  private shouldLog(done: number, total: number): boolean {
+    const since = Date.now() - this.lastLog;
+    if (done === this.loggedDone) return since >= STALLED_LOG_MS;
+    return done >= total || since >= LOG_EVERY_MS;
   }
 
   /** Ends the redrawn line so later output starts on a fresh one. */

@@ -23,7 +23,16 @@ export const IMPORT_FIELDS = [
 export type ImportField = (typeof IMPORT_FIELDS)[number];
 
 const ALIASES: Record<ImportField, string[]> = {
-  domain: ["domain", "website", "company domain", "company website", "website url", "url", "company url", "domain name"],
+  domain: [
+    "domain",
+    "website",
+    "company domain",
+    "company website",
+    "website url",
+    "url",
+    "company url",
+    "domain name",
+  ],
   name: ["name", "company", "company name", "account name", "organization", "organization name", "account"],
   industry: ["industry", "sector", "vertical", "company industry"],
   employees: [

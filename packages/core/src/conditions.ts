@@ -37,8 +37,7 @@ export function compileCondition(c: Condition): CompiledCondition {
     case "range":
       return (f, d) => {
         const v = fieldValue(f, c.field, d);
-        const ok =
-          typeof v === "number" && (c.min === undefined || v >= c.min) && (c.max === undefined || v <= c.max);
+        const ok = typeof v === "number" && (c.min === undefined || v >= c.min) && (c.max === undefined || v <= c.max);
         return { matched: ok, value: v };
       };
     case "contains-any": {

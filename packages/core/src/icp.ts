@@ -71,9 +71,7 @@ function checkOperatorFits(c: Condition, ctx: z.RefinementCtx) {
     });
 }
 
-const slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "use lowercase letters, digits, - and _ (max 63)");
+const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "use lowercase letters, digits, - and _ (max 63)");
 
 export const Criterion = z
   .intersection(
@@ -108,7 +106,10 @@ export const Persona = z.object({
   name: slug,
   /** Case-insensitive keywords looked for in a contact's title ("VP Sales", "Head of Growth"). */
   titles: z.array(text).min(1).max(100),
-  seniorities: z.array(z.enum(["c_level", "vp", "director", "manager", "individual"])).max(5).optional(),
+  seniorities: z
+    .array(z.enum(["c_level", "vp", "director", "manager", "individual"]))
+    .max(5)
+    .optional(),
 });
 export type Persona = z.infer<typeof Persona>;
 

@@ -38,7 +38,10 @@ const FREE_MAIL = new Set([
 
 /** "1,200" -> 1200, "10k" -> 10000, "$2.5M" -> 2500000, "51-200" -> 126 (midpoint), "1000+" -> 1000. */
 export function parseAmount(raw: string): number | undefined {
-  const s = raw.trim().toLowerCase().replace(/[$€£¥\s]|usd|eur|gbp/g, "");
+  const s = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[$€£¥\s]|usd|eur|gbp/g, "");
   if (!s) return undefined;
   const range = /^([\d.,]+[kmb]?)-([\d.,]+[kmb]?)$/.exec(s);
   if (range) {
@@ -70,7 +73,12 @@ export function parseSignals(raw: string, now: Date): Signal[] | string {
     const p = part.trim();
     if (!p) continue;
     const [typeRaw = "", dateRaw, ...rest] = p.split(":");
-    const type = SignalType.safeParse(typeRaw.trim().toLowerCase().replace(/[\s-]+/g, "_"));
+    const type = SignalType.safeParse(
+      typeRaw
+        .trim()
+        .toLowerCase()
+        .replace(/[\s-]+/g, "_"),
+    );
     if (!type.success) return `unknown signal type "${typeRaw.trim()}" (use ${SignalType.options.join(", ")})`;
     const date = dateRaw?.trim() || now.toISOString().slice(0, 10);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
@@ -246,7 +254,12 @@ function jsonToAccount(obj: Record<string, unknown>, line: number, now: Date): I
   const cells: Cells = {};
   const structured: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    if (k === "contacts" || k === "contact" || (k === "signals" && Array.isArray(v)) || (k === "technologies" && Array.isArray(v))) {
+    if (
+      k === "contacts" ||
+      k === "contact" ||
+      (k === "signals" && Array.isArray(v)) ||
+      (k === "technologies" && Array.isArray(v))
+    ) {
       structured[k] = v;
       continue;
     }
@@ -278,7 +291,10 @@ export function mergeByDomain(rows: readonly ImportRow[]): ImportRow[] {
   const byDomain = new Map<string, ImportRow>();
   for (const row of rows) {
     const prev = byDomain.get(row.account.domain);
-    byDomain.set(row.account.domain, prev ? { line: prev.line, account: mergeAccounts(prev.account, row.account) } : row);
+    byDomain.set(
+      row.account.domain,
+      prev ? { line: prev.line, account: mergeAccounts(prev.account, row.account) } : row,
+    );
   }
   return [...byDomain.values()];
 }

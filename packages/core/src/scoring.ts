@@ -55,10 +55,7 @@ export function compileIcp(icp: Icp): CompiledIcp {
   }));
   const mandatoryCount = icp.criteria.filter((c) => c.mandatory).length;
   const needMandatory = Math.min(icp.qualification.minMandatory, mandatoryCount);
-  const needPreferential = Math.min(
-    icp.qualification.minPreferential,
-    icp.criteria.length - mandatoryCount,
-  );
+  const needPreferential = Math.min(icp.qualification.minPreferential, icp.criteria.length - mandatoryCount);
 
   return {
     icp,

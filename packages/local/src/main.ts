@@ -71,7 +71,8 @@ if (stack.seeded?.importId) {
   for (;;) {
     const job = await getImport(stack.store, DEMO_WORKSPACE, id);
     if (!job || job.status === "completed" || job.status === "failed" || Date.now() - t0 > 60_000) {
-      if (job) console.log(`Demo import ${job.status}: ${job.accepted} rows accepted, ${job.accounts} accounts scored.`);
+      if (job)
+        console.log(`Demo import ${job.status}: ${job.accepted} rows accepted, ${job.accounts} accounts scored.`);
       break;
     }
     await new Promise((r) => setTimeout(r, 250));

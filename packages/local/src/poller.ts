@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
-export type SqsLambda = (event: SQSEvent, context?: never) => Promise<SQSBatchResponse | undefined | void>;
+export type SqsLambda = (event: SQSEvent, context?: never) => Promise<SQSBatchResponse | undefined>;
 
 export type PollerOptions = {
   sqs: SQSClient;
@@ -94,7 +94,11 @@ export function startPoller(o: PollerOptions): { stop(): Promise<void> } {
           await o.sqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: o.queueUrl,
-              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "", VisibilityTimeout: o.retryDelay })),
+              Entries: retry.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle ?? "",
+                VisibilityTimeout: o.retryDelay,
+              })),
             }),
           );
       } catch (e) {

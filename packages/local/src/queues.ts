@@ -1,5 +1,5 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { QUEUES, type QueueSpec, dlqName, visibilityTimeout } from "@icp/store";
+import { dlqName, QUEUES, type QueueSpec, visibilityTimeout } from "@icp/store";
 
 export type LocalQueue = { spec: QueueSpec; url: string; arn: string; dlqUrl: string };
 
@@ -15,7 +15,10 @@ export async function createQueues(sqs: SQSClient, prefix: string): Promise<Reco
   const out = {} as Record<QueueSpec["name"], LocalQueue>;
   for (const spec of QUEUES) {
     const dlq = await sqs.send(
-      new CreateQueueCommand({ QueueName: `${prefix}${dlqName(spec.name)}`, Attributes: { MessageRetentionPeriod: "1209600" } }),
+      new CreateQueueCommand({
+        QueueName: `${prefix}${dlqName(spec.name)}`,
+        Attributes: { MessageRetentionPeriod: "1209600" },
+      }),
     );
     const dlqUrl = dlq.QueueUrl ?? "";
     const q = await sqs.send(
@@ -23,7 +26,10 @@ export async function createQueues(sqs: SQSClient, prefix: string): Promise<Reco
         QueueName: `${prefix}${spec.name}`,
         Attributes: {
           VisibilityTimeout: String(visibilityTimeout(spec)),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(sqs, dlqUrl), maxReceiveCount: spec.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: await arnOf(sqs, dlqUrl),
+            maxReceiveCount: spec.maxReceiveCount,
+          }),
         },
       }),
     );

@@ -1,5 +1,5 @@
-import { DEMO_ICP, IcpDefinition, demoAccountsCsv, parseCsv } from "@icp/core";
-import { type Store, createIcp, ensureWorkspace, listIcps, listImports, putApiKey, submitImport } from "@icp/store";
+import { DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
+import { createIcp, ensureWorkspace, listIcps, listImports, putApiKey, type Store, submitImport } from "@icp/store";
 
 export const DEMO_WORKSPACE = "demo";
 export const DEMO_ACCOUNTS = 300;
@@ -16,6 +16,10 @@ export async function seedDemo(store: Store, apiKey: string): Promise<{ icpCreat
   if (icpCreated) await createIcp(store, DEMO_WORKSPACE, IcpDefinition.parse(DEMO_ICP), "seed");
   if ((await listImports(store, DEMO_WORKSPACE, 1)).length > 0) return { icpCreated };
   const parsed = parseCsv(demoAccountsCsv(DEMO_ACCOUNTS), new Date());
-  const { job } = await submitImport(store, DEMO_WORKSPACE, parsed, { format: "csv", filename: "demo-accounts.csv", idempotencyKey: "demo-seed" });
+  const { job } = await submitImport(store, DEMO_WORKSPACE, parsed, {
+    format: "csv",
+    filename: "demo-accounts.csv",
+    idempotencyKey: "demo-seed",
+  });
   return { icpCreated, importId: job.id };
 }

@@ -1,10 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type StoreConfig, type Store, configToEnv, createStore, createTable } from "@icp/store";
+import { configToEnv, createStore, createTable, type Store, type StoreConfig } from "@icp/store";
 import { startFauxqs } from "fauxqs";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
 import { type SqsLambda, startPoller } from "./poller.js";
-import { type LocalQueue, createQueues } from "./queues.js";
+import { createQueues, type LocalQueue } from "./queues.js";
 import { seedDemo } from "./seed.js";
 
 export type StackOptions = {
@@ -50,7 +50,10 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   try {
     let dynamo: DynamoLocal | undefined;
     if (!o.dynamoEndpoint) {
-      dynamo = await startDynamoLocal({ ...(o.dynamoPort ? { port: o.dynamoPort } : {}), ...(o.persistDir ? { persistDir: o.persistDir } : {}) });
+      dynamo = await startDynamoLocal({
+        ...(o.dynamoPort ? { port: o.dynamoPort } : {}),
+        ...(o.persistDir ? { persistDir: o.persistDir } : {}),
+      });
       stops.push(() => (dynamo as DynamoLocal).stop());
     }
     const sqsServer = await startFauxqs({ port: 0, logger: false });
@@ -65,7 +68,10 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       sqsEndpoint,
     });
     const queues = await createQueues(bootstrap.sqs, o.queuePrefix ?? "");
-    const cfg: StoreConfig = { ...bootstrap.cfg, queues: { IngestQueue: queues.IngestQueue.url, RouteQueue: queues.RouteQueue.url } };
+    const cfg: StoreConfig = {
+      ...bootstrap.cfg,
+      queues: { IngestQueue: queues.IngestQueue.url, RouteQueue: queues.RouteQueue.url },
+    };
     Object.assign(process.env, configToEnv(cfg));
     process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
     const store = createStore(cfg);

@@ -1,9 +1,18 @@
-import { type AccountFacts, type Contact, type Score, type Tier, type TierChangedEvent, isAccountId, accountId, normalizeDomain } from "@icp/core";
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type AccountFacts,
+  accountId,
+  type Contact,
+  isAccountId,
+  normalizeDomain,
+  type Score,
+  type Tier,
+  type TierChangedEvent,
+} from "@icp/core";
 import type { Store } from "./clients.js";
-import { keys } from "./keys.js";
 import { queryAll } from "./icps.js";
+import { keys } from "./keys.js";
 
 export type TierHistoryEntry = {
   eventId: string;
@@ -99,9 +108,22 @@ export const contactKey = (c: Contact) =>
 
 export type StoredContact = Contact & { id: string; persona?: string };
 
-export function contactItem(ws: string, accountIdValue: string, c: Contact, persona: string | undefined): Record<string, unknown> {
+export function contactItem(
+  ws: string,
+  accountIdValue: string,
+  c: Contact,
+  persona: string | undefined,
+): Record<string, unknown> {
   const id = contactKey(c);
-  return { ...keys.contact(ws, accountIdValue, id), type: "contact", v: 1, id, accountId: accountIdValue, ...c, persona };
+  return {
+    ...keys.contact(ws, accountIdValue, id),
+    type: "contact",
+    v: 1,
+    id,
+    accountId: accountIdValue,
+    ...c,
+    persona,
+  };
 }
 
 export async function listContacts(store: Store, ws: string, id: string): Promise<StoredContact[]> {
@@ -133,7 +155,13 @@ export function decodeCursor(s: string): Cursor | undefined {
  * (priority, nurture, generic, disqualified), so an unfiltered listing is a ranking.
  * The ICP filter is applied server-side as a filter expression.
  */
-export async function listAccounts(store: Store, ws: string, f: AccountFilter, limit: number, cursor?: string): Promise<Page<AccountRecord>> {
+export async function listAccounts(
+  store: Store,
+  ws: string,
+  f: AccountFilter,
+  limit: number,
+  cursor?: string,
+): Promise<Page<AccountRecord>> {
   const c: Cursor = cursor ? (decodeCursor(cursor) ?? { t: 0 }) : { t: f.tier ? TIER_ORDER.indexOf(f.tier) : 0 };
   const items: AccountRecord[] = [];
   let startKey = c.k;
@@ -158,7 +186,9 @@ export async function listAccounts(store: Store, ws: string, f: AccountFilter, l
         KeyConditionExpression: bySegment ? "gsi2pk = :pk" : "gsi1pk = :pk",
         ExpressionAttributeValues: {
           ...values,
-          ":pk": bySegment ? keys.accountSegmentPartition(ws, f.segment as string) : keys.accountTierPartition(ws, tier),
+          ":pk": bySegment
+            ? keys.accountSegmentPartition(ws, f.segment as string)
+            : keys.accountTierPartition(ws, tier),
         },
         ...(filters.length ? { FilterExpression: filters.join(" AND ") } : {}),
         Limit: limit - items.length,
@@ -183,7 +213,12 @@ export async function listAccounts(store: Store, ws: string, f: AccountFilter, l
 export type TimelineEntry = { at: string; type: string; [k: string]: unknown };
 
 /** Newest first: the stored timeline entries merged with the account's tier changes. */
-export async function accountTimeline(store: Store, ws: string, a: AccountRecord, limit: number): Promise<TimelineEntry[]> {
+export async function accountTimeline(
+  store: Store,
+  ws: string,
+  a: AccountRecord,
+  limit: number,
+): Promise<TimelineEntry[]> {
   const k = keys.timelinePrefix(ws, a.id);
   const res = await store.ddb.send(
     new QueryCommand({

@@ -29,7 +29,8 @@ export async function batchPut(store: Store, items: readonly Item[], concurrency
   await inParallel(chunks(items, 25), concurrency, async (batch) => {
     let pending: Item[] = batch.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`BatchWriteItem: ${pending.length} items unprocessed after ${attempt} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new Error(`BatchWriteItem: ${pending.length} items unprocessed after ${attempt} attempts`);
       if (attempt > 0) await backoff(attempt);
       const res = await store.ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       pending = (res.UnprocessedItems?.[table] ?? []) as Item[];
@@ -44,7 +45,8 @@ export async function batchGet(store: Store, keyList: readonly Key[], concurrenc
   await inParallel(chunks(keyList, 100), concurrency, async (batch) => {
     let pending: Key[] = batch;
     for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`BatchGetItem: ${pending.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new Error(`BatchGetItem: ${pending.length} keys unprocessed after ${attempt} attempts`);
       if (attempt > 0) await backoff(attempt);
       const res = await store.ddb.send(
         new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { configFromEnv, type StoreConfig } from "./config.js";
 
 export type Store = { cfg: StoreConfig; ddb: DynamoDBDocumentClient; sqs: SQSClient };

@@ -1,10 +1,16 @@
-import { type CompiledIcp, compileIcp, type Icp, type IcpDefinition, newId } from "@icp/core";
 import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { type CompiledIcp, compileIcp, type Icp, type IcpDefinition, newId } from "@icp/core";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
 
 export type StoredIcp = Icp & { createdAt: string; updatedAt: string };
-export type IcpVersionRecord = { id: string; version: number; definition: IcpDefinition; createdAt: string; createdBy: string };
+export type IcpVersionRecord = {
+  id: string;
+  version: number;
+  definition: IcpDefinition;
+  createdAt: string;
+  createdBy: string;
+};
 
 export class VersionConflictError extends Error {}
 
@@ -23,7 +29,15 @@ function toIcp(item: Record<string, unknown>): StoredIcp {
  * definition) in one transaction, conditioned on the head still being at `version - 1`,
  * so two concurrent edits cannot both become version n.
  */
-async function writeVersion(store: Store, ws: string, id: string, version: number, def: IcpDefinition, actor: string, createdAt: string) {
+async function writeVersion(
+  store: Store,
+  ws: string,
+  id: string,
+  version: number,
+  def: IcpDefinition,
+  actor: string,
+  createdAt: string,
+) {
   const now = new Date().toISOString();
   const table = store.cfg.tableName;
   try {
@@ -33,14 +47,33 @@ async function writeVersion(store: Store, ws: string, id: string, version: numbe
           {
             Put: {
               TableName: table,
-              Item: { ...keys.icpVersion(ws, id, version), type: "icp-version", v: 1, id, version, definition: def, createdAt: now, createdBy: actor },
+              Item: {
+                ...keys.icpVersion(ws, id, version),
+                type: "icp-version",
+                v: 1,
+                id,
+                version,
+                definition: def,
+                createdAt: now,
+                createdBy: actor,
+              },
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },
           {
             Put: {
               TableName: table,
-              Item: { ...keys.icpHead(ws, id), type: "icp", v: 1, id, version, status: def.status, definition: def, createdAt, updatedAt: now },
+              Item: {
+                ...keys.icpHead(ws, id),
+                type: "icp",
+                v: 1,
+                id,
+                version,
+                status: def.status,
+                definition: def,
+                createdAt,
+                updatedAt: now,
+              },
               ConditionExpression: version === 1 ? "attribute_not_exists(pk)" : "version = :prev",
               ...(version === 1 ? {} : { ExpressionAttributeValues: { ":prev": version - 1 } }),
             },
@@ -49,7 +82,8 @@ async function writeVersion(store: Store, ws: string, id: string, version: numbe
       }),
     );
   } catch (e) {
-    if ((e as Error).name === "TransactionCanceledException") throw new VersionConflictError(`ICP ${id} changed meanwhile; retry`);
+    if ((e as Error).name === "TransactionCanceledException")
+      throw new VersionConflictError(`ICP ${id} changed meanwhile; retry`);
     throw e;
   }
   return { ...def, id, version, createdAt, updatedAt: now } satisfies StoredIcp;
@@ -60,14 +94,22 @@ export async function createIcp(store: Store, ws: string, def: IcpDefinition, ac
 }
 
 /** New version of an existing ICP; undefined when it does not exist. */
-export async function updateIcp(store: Store, ws: string, id: string, def: IcpDefinition, actor: string): Promise<StoredIcp | undefined> {
+export async function updateIcp(
+  store: Store,
+  ws: string,
+  id: string,
+  def: IcpDefinition,
+  actor: string,
+): Promise<StoredIcp | undefined> {
   const head = await getIcp(store, ws, id);
   if (!head) return undefined;
   return writeVersion(store, ws, id, head.version + 1, def, actor, head.createdAt);
 }
 
 export async function getIcp(store: Store, ws: string, id: string): Promise<StoredIcp | undefined> {
-  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.icpHead(ws, id), ConsistentRead: true }));
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.icpHead(ws, id), ConsistentRead: true }),
+  );
   return res.Item ? toIcp(res.Item) : undefined;
 }
 

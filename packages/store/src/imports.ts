@@ -1,5 +1,5 @@
-import type { RowError } from "@icp/core";
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { RowError } from "@icp/core";
 import { batchPut } from "./batch.js";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
@@ -45,20 +45,36 @@ export type NewImport = Pick<ImportJob, "id" | "format" | "total" | "rejected" |
  * Create the job, claiming the Idempotency-Key in the same transaction. When the key was
  * already used, returns the import it created instead (the retried upload is a no-op).
  */
-export async function createImport(store: Store, ws: string, imp: NewImport): Promise<{ job: ImportJob; created: boolean }> {
+export async function createImport(
+  store: Store,
+  ws: string,
+  imp: NewImport,
+): Promise<{ job: ImportJob; created: boolean }> {
   const now = new Date().toISOString();
   const { idempotencyKey, rowsAccepted: _r, ...fields } = imp;
   const job: ImportJob = { ...fields, status: "queued", accepted: 0, chunksDone: 0, createdAt: now, updatedAt: now };
   if (imp.chunks === 0) Object.assign(job, { status: "completed", completedAt: now });
   const table = store.cfg.tableName;
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
-    { Put: { TableName: table, Item: { ...keys.importJob(ws, imp.id), type: "import", v: 1, ...job }, ConditionExpression: "attribute_not_exists(pk)" } },
+    {
+      Put: {
+        TableName: table,
+        Item: { ...keys.importJob(ws, imp.id), type: "import", v: 1, ...job },
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    },
   ];
   if (idempotencyKey)
     items.unshift({
       Put: {
         TableName: table,
-        Item: { ...keys.importIdempotency(ws, idempotencyKey), type: "idempotency", v: 1, importId: imp.id, createdAt: now },
+        Item: {
+          ...keys.importIdempotency(ws, idempotencyKey),
+          type: "idempotency",
+          v: 1,
+          importId: imp.id,
+          createdAt: now,
+        },
         ConditionExpression: "attribute_not_exists(pk)",
       },
     });
@@ -74,11 +90,18 @@ export async function createImport(store: Store, ws: string, imp: NewImport): Pr
 }
 
 export async function importForIdempotencyKey(store: Store, ws: string, key: string): Promise<ImportJob | undefined> {
-  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.importIdempotency(ws, key), ConsistentRead: true }));
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.importIdempotency(ws, key), ConsistentRead: true }),
+  );
   return res.Item ? getImport(store, ws, res.Item.importId as string) : undefined;
 }
 
-export async function putRowErrors(store: Store, ws: string, importId: string, errors: readonly RowError[]): Promise<void> {
+export async function putRowErrors(
+  store: Store,
+  ws: string,
+  importId: string,
+  errors: readonly RowError[],
+): Promise<void> {
   const items = errors.slice(0, MAX_STORED_ROW_ERRORS).map((e) => ({
     ...keys.importError(ws, importId, e.line, e.field),
     type: "import-error",
@@ -89,7 +112,9 @@ export async function putRowErrors(store: Store, ws: string, importId: string, e
 }
 
 export async function getImport(store: Store, ws: string, id: string): Promise<ImportJob | undefined> {
-  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.importJob(ws, id), ConsistentRead: true }));
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.importJob(ws, id), ConsistentRead: true }),
+  );
   return res.Item ? toJob(res.Item) : undefined;
 }
 
@@ -111,7 +136,11 @@ export async function listRowErrors(
       ...(cursor ? { ExclusiveStartKey: { pk: k.pk, sk: cursor } } : {}),
     }),
   );
-  const items = (res.Items ?? []).map((i) => ({ line: i.line as number, field: i.field as string, message: i.message as string }));
+  const items = (res.Items ?? []).map((i) => ({
+    line: i.line as number,
+    field: i.field as string,
+    message: i.message as string,
+  }));
   const next = res.LastEvaluatedKey?.sk as string | undefined;
   return next ? { items, nextCursor: next } : { items };
 }
@@ -132,7 +161,11 @@ export async function listImports(store: Store, ws: string, limit = 50): Promise
 
 export async function isChunkDone(store: Store, ws: string, importId: string, chunk: number): Promise<boolean> {
   const res = await store.ddb.send(
-    new GetCommand({ TableName: store.cfg.tableName, Key: keys.importChunk(ws, importId, chunk), ConsistentRead: true }),
+    new GetCommand({
+      TableName: store.cfg.tableName,
+      Key: keys.importChunk(ws, importId, chunk),
+      ConsistentRead: true,
+    }),
   );
   return res.Item !== undefined;
 }
@@ -141,14 +174,26 @@ export async function isChunkDone(store: Store, ws: string, importId: string, ch
  * Record a chunk as ingested and add its rows to the job's progress, atomically: the chunk
  * marker's condition makes a redelivered chunk count once. Completes the job on the last chunk.
  */
-export async function markChunkDone(store: Store, ws: string, importId: string, chunk: number, accepted: number): Promise<void> {
+export async function markChunkDone(
+  store: Store,
+  ws: string,
+  importId: string,
+  chunk: number,
+  accepted: number,
+): Promise<void> {
   const table = store.cfg.tableName;
   const now = new Date().toISOString();
   try {
     await store.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: table, Item: { ...keys.importChunk(ws, importId, chunk), type: "import-chunk", v: 1, accepted, at: now }, ConditionExpression: "attribute_not_exists(pk)" } },
+          {
+            Put: {
+              TableName: table,
+              Item: { ...keys.importChunk(ws, importId, chunk), type: "import-chunk", v: 1, accepted, at: now },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
           {
             Update: {
               TableName: table,

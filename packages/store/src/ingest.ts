@@ -1,32 +1,32 @@
 import {
   type AccountInput,
+  accountId,
   type CompiledIcp,
   DEFAULT_SEGMENT,
   type IngestChunkMessage,
-  type ParsedImport,
-  type TierChangedEvent,
-  accountId,
   matchPersona,
   mergeAccounts,
   mergeByDomain,
   newId,
+  type ParsedImport,
   scoreBest,
+  type TierChangedEvent,
 } from "@icp/core";
 import {
   type AccountRecord,
-  StaleAccountError,
-  TIER_HISTORY_LIMIT,
-  MAX_CONTACT_IDS,
   contactItem,
   contactKey,
   getAccount,
+  MAX_CONTACT_IDS,
   putAccountIfUnchanged,
+  StaleAccountError,
+  TIER_HISTORY_LIMIT,
   tierChangedEvent,
 } from "./accounts.js";
 import { batchGet, batchPut, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
-import { type ImportJob, createImport, failImport, isChunkDone, markChunkDone, putRowErrors } from "./imports.js";
+import { createImport, failImport, type ImportJob, isChunkDone, markChunkDone, putRowErrors } from "./imports.js";
 import { keys } from "./keys.js";
 import { publish } from "./queue.js";
 
@@ -82,7 +82,10 @@ export async function submitImport(
     await publish(
       store,
       "IngestQueue",
-      messages.map((m) => ({ ...m, rowCount: m.rows.reduce((n, r) => n + (rowsPerDomain.get(r.account.domain) ?? 1), 0) })),
+      messages.map((m) => ({
+        ...m,
+        rowCount: m.rows.reduce((n, r) => n + (rowsPerDomain.get(r.account.domain) ?? 1), 0),
+      })),
     );
   } catch (e) {
     await failImport(store, ws, id, `could not queue the import: ${(e as Error).message}`);
@@ -102,7 +105,8 @@ export type IngestResult = { written: number; unchanged: number; tierChanges: nu
  */
 export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promise<IngestResult> {
   const ws = msg.workspaceId;
-  if (await isChunkDone(store, ws, msg.importId, msg.chunk)) return { written: 0, unchanged: msg.rows.length, tierChanges: 0 };
+  if (await isChunkDone(store, ws, msg.importId, msg.chunk))
+    return { written: 0, unchanged: msg.rows.length, tierChanges: 0 };
   const icps = await activeIcps(store, ws);
   const source = `import:${msg.importId}#${msg.chunk}`;
   const now = Date.parse(msg.at);
@@ -134,7 +138,7 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
           if (last?.source === source) events.push(tierChangedEvent(ws, prev, last));
           return;
         }
-        const next = nextAccountState(ws, id, prev, row, icps, now, source, msg.at);
+        const next = nextAccountState(id, prev, row, icps, now, source, msg.at);
         try {
           await putAccountIfUnchanged(store, ws, next);
           written++;
@@ -155,7 +159,6 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
 
 /** Pure: the account after merging `row` into `prev` and re-scoring it. */
 export function nextAccountState(
-  ws: string,
   id: string,
   prev: AccountRecord | undefined,
   row: AccountInput,
@@ -195,7 +198,10 @@ export function nextAccountState(
     tierHistory: history.slice(-TIER_HISTORY_LIMIT),
     lastSource: source,
     rev: (prev?.rev ?? 0) + 1,
-    contactIds: [...new Set([...(prev?.contactIds ?? []), ...(contacts ?? []).map(contactKey)])].slice(0, MAX_CONTACT_IDS),
+    contactIds: [...new Set([...(prev?.contactIds ?? []), ...(contacts ?? []).map(contactKey)])].slice(
+      0,
+      MAX_CONTACT_IDS,
+    ),
     createdAt: prev?.createdAt ?? at,
     updatedAt: at,
   };

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import type { QueueSpec } from "./manifest.js";
-import { sleep } from "./batch.js";
 
 /** SQS caps a batch at 10 entries and 256 KiB; stay under with room for attributes. */
 const MAX_BATCH_BYTES = 240 * 1024;

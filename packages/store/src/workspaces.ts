@@ -11,7 +11,14 @@ export async function ensureWorkspace(store: Store, workspaceId: string, name: s
     .send(
       new PutCommand({
         TableName: store.cfg.tableName,
-        Item: { ...keys.workspace(workspaceId), type: "workspace", v: 1, id: workspaceId, name, createdAt: new Date().toISOString() },
+        Item: {
+          ...keys.workspace(workspaceId),
+          type: "workspace",
+          v: 1,
+          id: workspaceId,
+          name,
+          createdAt: new Date().toISOString(),
+        },
         ConditionExpression: "attribute_not_exists(pk)",
       }),
     )
@@ -26,18 +33,28 @@ export async function putApiKey(store: Store, workspaceId: string, plain: string
     await store.ddb.send(
       new PutCommand({
         TableName: store.cfg.tableName,
-        Item: { ...keys.apiKey(hashApiKey(plain)), type: "apikey", v: 1, workspaceId, label, createdAt: new Date().toISOString() },
+        Item: {
+          ...keys.apiKey(hashApiKey(plain)),
+          type: "apikey",
+          v: 1,
+          workspaceId,
+          label,
+          createdAt: new Date().toISOString(),
+        },
         ConditionExpression: "attribute_not_exists(pk) OR workspaceId = :ws",
         ExpressionAttributeValues: { ":ws": workspaceId },
       }),
     );
   } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") throw new Error("this API key belongs to another workspace");
+    if ((e as Error).name === "ConditionalCheckFailedException")
+      throw new Error("this API key belongs to another workspace");
     throw e;
   }
 }
 
 export async function workspaceForApiKey(store: Store, plain: string): Promise<string | undefined> {
-  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.apiKey(hashApiKey(plain)) }));
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.apiKey(hashApiKey(plain)) }),
+  );
   return res.Item?.workspaceId as string | undefined;
 }

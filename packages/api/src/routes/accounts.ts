@@ -1,6 +1,14 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Tier } from "@icp/core";
-import { type AccountRecord, accountTimeline, decodeCursor, getAccount, listAccounts, listContacts, resolveAccountRef } from "@icp/store";
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import {
+  type AccountRecord,
+  accountTimeline,
+  decodeCursor,
+  getAccount,
+  listAccounts,
+  listContacts,
+  resolveAccountRef,
+} from "@icp/store";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { Problem } from "../problem.js";
@@ -20,14 +28,22 @@ const summary = (a: AccountRecord) => ({
 });
 
 const RefParam = z.object({
-  ref: z.string().min(1).max(300).openapi({ param: { name: "ref", in: "path" }, description: "Account id (acc_…) or domain", example: "acme.com" }),
+  ref: z
+    .string()
+    .min(1)
+    .max(300)
+    .openapi({ param: { name: "ref", in: "path" }, description: "Account id (acc_…) or domain", example: "acme.com" }),
 });
 
 async function load(c: Context<AppEnv>, ref: string): Promise<AccountRecord> {
   const ws = c.get("workspaceId");
   const id = resolveAccountRef(ws, ref);
   const a = id ? await getAccount(c.get("store"), ws, id) : undefined;
-  if (!a) throw new Problem("not-found", id ? `no account ${ref} in this workspace` : `"${ref}" is neither an account id nor a domain`);
+  if (!a)
+    throw new Problem(
+      "not-found",
+      id ? `no account ${ref} in this workspace` : `"${ref}" is neither an account id nor a domain`,
+    );
   return a;
 }
 
@@ -48,21 +64,38 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
         }),
       },
       responses: {
-        200: { description: "A page", content: { "application/json": { schema: z.object({ items: z.array(AccountSummarySchema), nextCursor: z.string().optional() }) } } },
+        200: {
+          description: "A page",
+          content: {
+            "application/json": {
+              schema: z.object({ items: z.array(AccountSummarySchema), nextCursor: z.string().optional() }),
+            },
+          },
+        },
         ...problemResponses(400, 401),
       },
     }),
     async (c) => {
       const q = c.req.valid("query");
-      if (q.cursor && !decodeCursor(q.cursor)) throw new Problem("validation", "cursor is not one this API returned", [{ field: "cursor", message: "invalid cursor" }]);
+      if (q.cursor && !decodeCursor(q.cursor))
+        throw new Problem("validation", "cursor is not one this API returned", [
+          { field: "cursor", message: "invalid cursor" },
+        ]);
       const page = await listAccounts(
         c.get("store"),
         c.get("workspaceId"),
-        { ...(q.tier ? { tier: q.tier } : {}), ...(q.segment ? { segment: q.segment } : {}), ...(q.icp ? { icpId: q.icp } : {}) },
+        {
+          ...(q.tier ? { tier: q.tier } : {}),
+          ...(q.segment ? { segment: q.segment } : {}),
+          ...(q.icp ? { icpId: q.icp } : {}),
+        },
         q.limit,
         q.cursor,
       );
-      return c.json({ items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, 200);
+      return c.json(
+        { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+        200,
+      );
     },
   )
   .openapi(
@@ -72,7 +105,10 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
       tags: ["Accounts"],
       summary: "One account by id or domain: score, tier, breakdown, tier history, contacts",
       request: { params: RefParam },
-      responses: { 200: { description: "Account", content: { "application/json": { schema: AccountSchema } } }, ...problemResponses(401, 404) },
+      responses: {
+        200: { description: "Account", content: { "application/json": { schema: AccountSchema } } },
+        ...problemResponses(401, 404),
+      },
     }),
     async (c) => {
       const a = await load(c, c.req.valid("param").ref);
@@ -89,12 +125,18 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
       summary: "Tier changes and engagement, newest first",
       request: { params: RefParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
       responses: {
-        200: { description: "Timeline", content: { "application/json": { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } },
+        200: {
+          description: "Timeline",
+          content: { "application/json": { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
+        },
         ...problemResponses(401, 404),
       },
     }),
     async (c) => {
       const a = await load(c, c.req.valid("param").ref);
-      return c.json({ items: await accountTimeline(c.get("store"), c.get("workspaceId"), a, c.req.valid("query").limit) }, 200);
+      return c.json(
+        { items: await accountTimeline(c.get("store"), c.get("workspaceId"), a, c.req.valid("query").limit) },
+        200,
+      );
     },
   );

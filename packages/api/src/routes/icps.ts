@@ -1,12 +1,20 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { IcpDefinition } from "@icp/core";
-import { VersionConflictError, createIcp, getIcp, listIcpVersions, listIcps, updateIcp } from "@icp/store";
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createIcp, getIcp, listIcps, listIcpVersions, updateIcp, VersionConflictError } from "@icp/store";
 import type { AppEnv } from "../context.js";
 import { Problem } from "../problem.js";
 import { IcpSchema, IcpVersionSchema, problemResponses } from "../schemas.js";
 
-const IdParam = z.object({ id: z.string().regex(/^icp_[0-9A-Z]{26}$/, "not an ICP id").openapi({ param: { name: "id", in: "path" } }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const IdParam = z.object({
+  id: z
+    .string()
+    .regex(/^icp_[0-9A-Z]{26}$/, "not an ICP id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 const body = { body: { required: true, content: { "application/json": { schema: IcpDefinition } } } };
 
 export const icpRoutes = new OpenAPIHono<AppEnv>()
@@ -79,7 +87,10 @@ export const icpRoutes = new OpenAPIHono<AppEnv>()
       tags: ["ICPs"],
       summary: "Every version of an ICP, oldest first",
       request: { params: IdParam },
-      responses: { 200: json(z.object({ items: z.array(IcpVersionSchema) }), "Versions"), ...problemResponses(401, 404) },
+      responses: {
+        200: json(z.object({ items: z.array(IcpVersionSchema) }), "Versions"),
+        ...problemResponses(401, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

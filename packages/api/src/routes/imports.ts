@@ -1,6 +1,6 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ImportFileError, type ParsedImport, parseCsv, parseJsonAccounts } from "@icp/core";
-import { type ImportJob, getImport, listImports, listRowErrors, submitImport } from "@icp/store";
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { getImport, type ImportJob, listImports, listRowErrors, submitImport } from "@icp/store";
 import type { HonoRequest } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context.js";
@@ -15,21 +15,31 @@ const view = (job: ImportJob) => ({
   progress: job.total === 0 ? 1 : Math.min(1, (job.accepted + job.rejected) / job.total),
 });
 
-const IdParam = z.object({ id: z.string().regex(/^imp_[0-9A-Z]{26}$/, "not an import id").openapi({ param: { name: "id", in: "path" } }) });
+const IdParam = z.object({
+  id: z
+    .string()
+    .regex(/^imp_[0-9A-Z]{26}$/, "not an import id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 async function parseUpload(req: HonoRequest, contentType: string, now: Date): Promise<ParsedImport> {
   const type = contentType.split(";")[0]?.trim().toLowerCase();
-  if (type === "text/csv" || type === "application/csv" || type === "text/plain") return parseCsv(await req.text(), now);
+  if (type === "text/csv" || type === "application/csv" || type === "text/plain")
+    return parseCsv(await req.text(), now);
   if (type === "application/json") {
     let body: unknown;
     try {
       body = await req.json();
     } catch (e) {
-      throw new Problem("validation", `body is not valid JSON: ${(e as Error).message}`, [{ field: "body", message: "invalid JSON" }]);
+      throw new Problem("validation", `body is not valid JSON: ${(e as Error).message}`, [
+        { field: "body", message: "invalid JSON" },
+      ]);
     }
     const accounts = (body as { accounts?: unknown } | null)?.accounts;
     if (!Array.isArray(accounts))
-      throw new Problem("validation", "expected {\"accounts\": [...]}", [{ field: "accounts", message: "required array" }]);
+      throw new Problem("validation", 'expected {"accounts": [...]}', [
+        { field: "accounts", message: "required array" },
+      ]);
     return parseJsonAccounts(accounts, now);
   }
   throw new Problem("unsupported-media-type", `send text/csv or application/json, not ${type || "no content type"}`);
@@ -48,7 +58,10 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
         bodyLimit({
           maxSize: MAX_IMPORT_BYTES,
           onError: () => {
-            throw new Problem("payload-too-large", `uploads are limited to ${MAX_IMPORT_BYTES / 1024 / 1024} MB per request: split the file into several imports`);
+            throw new Problem(
+              "payload-too-large",
+              `uploads are limited to ${MAX_IMPORT_BYTES / 1024 / 1024} MB per request: split the file into several imports`,
+            );
           },
         }),
       ] as const,
@@ -61,7 +74,16 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
         body: {
           content: {
             "text/csv": { schema: z.string().openapi({ example: "Website,Company,# Employees\nacme.com,Acme,120\n" }) },
-            "application/json": { schema: z.object({ accounts: z.array(z.unknown()).openapi({ description: "Account objects: domain, name, industry, employees, revenue, country, growthStage, technologies[], techMaturity, signals[{type, at, amount?, detail?}], contacts[{email, firstName, lastName, title, linkedinUrl}]" }) }) },
+            "application/json": {
+              schema: z.object({
+                accounts: z
+                  .array(z.unknown())
+                  .openapi({
+                    description:
+                      "Account objects: domain, name, industry, employees, revenue, country, growthStage, technologies[], techMaturity, signals[{type, at, amount?, detail?}], contacts[{email, firstName, lastName, title, linkedinUrl}]",
+                  }),
+              }),
+            },
           },
         },
       },
@@ -77,9 +99,11 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
         parsed = await parseUpload(c.req, c.req.header("content-type") ?? "", now);
       } catch (e) {
         if (e instanceof ImportFileError)
-          throw new Problem(e.status === 400 ? "validation" : e.status === 413 ? "payload-too-large" : "unprocessable", e.message, [
-            { field: "file", message: e.message, ...(e.line ? { line: e.line } : {}) },
-          ]);
+          throw new Problem(
+            e.status === 400 ? "validation" : e.status === 413 ? "payload-too-large" : "unprocessable",
+            e.message,
+            [{ field: "file", message: e.message, ...(e.line ? { line: e.line } : {}) }],
+          );
         throw e;
       }
       if (parsed.rows.length === 0)
@@ -113,7 +137,10 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
           errorsCursor: z.string().max(100).optional(),
         }),
       },
-      responses: { 200: { description: "Import", content: { "application/json": { schema: ImportSchema } } }, ...problemResponses(401, 404) },
+      responses: {
+        200: { description: "Import", content: { "application/json": { schema: ImportSchema } } },
+        ...problemResponses(401, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -123,7 +150,10 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
       const job = await getImport(store, ws, id);
       if (!job) throw new Problem("not-found", `no import ${id} in this workspace`);
       const errors = errorsLimit > 0 ? await listRowErrors(store, ws, id, errorsLimit, errorsCursor) : { items: [] };
-      return c.json({ ...view(job), errors: errors.items, ...(errors.nextCursor ? { errorsNextCursor: errors.nextCursor } : {}) }, 200);
+      return c.json(
+        { ...view(job), errors: errors.items, ...(errors.nextCursor ? { errorsNextCursor: errors.nextCursor } : {}) },
+        200,
+      );
     },
   )
   .openapi(
@@ -132,7 +162,13 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
       path: "/v1/imports",
       tags: ["Imports"],
       summary: "Recent imports, newest first",
-      responses: { 200: { description: "Imports", content: { "application/json": { schema: z.object({ items: z.array(ImportSchema) }) } } }, ...problemResponses(401) },
+      responses: {
+        200: {
+          description: "Imports",
+          content: { "application/json": { schema: z.object({ items: z.array(ImportSchema) }) } },
+        },
+        ...problemResponses(401),
+      },
     }),
     async (c) => c.json({ items: (await listImports(c.get("store"), c.get("workspaceId"))).map(view) }, 200),
   );

@@ -1,0 +1,77 @@
+/**
+ * DynamoDB Local request costs for the ingest's items: BatchWriteItem vs single PutItem
+ * (with and without the account's condition) vs TransactWriteItems, same items, one run.
+ *
+ *   npx tsx bench/profile/ddb-micro.ts
+ *   env: BENCH_ACCOUNTS (2000)
+ */
+import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DEMO_ICP, IcpDefinition, compileIcp, demoAccountsCsv, parseCsv } from "@icp/core";
+import { startDynamoLocal } from "@icp/local";
+import { type Store, batchPut, createStore, createTable, inParallel } from "@icp/store";
+import { ingestItems } from "../ingest.js";
+import { fmt, log, median } from "../lib.js";
+
+const N = Number(process.env.BENCH_ACCOUNTS ?? 2000);
+type Item = Record<string, unknown>;
+
+const dynamo = await startDynamoLocal();
+const store: Store = createStore({ tableName: "micro", region: "us-east-1", queues: { IngestQueue: "", RouteQueue: "" }, dynamoEndpoint: dynamo.endpoint });
+await createTable(store);
+const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASELINE000000000000", version: 1 })];
+const at = new Date().toISOString();
+const rows = parseCsv(demoAccountsCsv(N, 11), new Date(at)).rows;
+let wsn = 0;
+/** Account items only (every other item of ingestItems is a contact). */
+const accounts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "account");
+const contacts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "contact");
+
+const ways: Record<string, (items: Item[]) => Promise<void>> = {
+  "batchPut x8 (25/request)": (items) => batchPut(store, items, 8),
+  "batchPut x4 (25/request)": (items) => batchPut(store, items, 4),
+  "PutItem x16, no condition": (items) =>
+    inParallel(items, 16, async (Item) => {
+      await store.ddb.send(new PutCommand({ TableName: "micro", Item }));
+    }),
+  "PutItem x16, attribute_not_exists": (items) =>
+    inParallel(items, 16, async (Item) => {
+      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+    }),
+  "PutItem x4, attribute_not_exists": (items) =>
+    inParallel(items, 4, async (Item) => {
+      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+    }),
+  "TransactWrite 25 x8, attribute_not_exists": async (items) => {
+    const groups: Item[][] = [];
+    for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
+    await inParallel(groups, 8, async (g) => {
+      await store.ddb.send(
+        new TransactWriteCommand({ TransactItems: g.map((Item) => ({ Put: { TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" } })) }),
+      );
+    });
+  },
+};
+
+// Warm-up every path, then 3 alternating rounds.
+for (const f of Object.values(ways)) await f(accounts().slice(0, 200));
+const res: Record<string, number[]> = {};
+for (let round = 0; round < 3; round++)
+  for (const [name, f] of Object.entries(ways)) {
+    const items = accounts();
+    const t0 = performance.now();
+    await f(items);
+    const ms = performance.now() - t0;
+    (res[name] ??= []).push(items.length / (ms / 1000));
+  }
+const c = contacts();
+const t0 = performance.now();
+await batchPut(store, c, 8);
+const contactRate = c.length / ((performance.now() - t0) / 1000);
+const base = median(res["batchPut x8 (25/request)"] ?? []);
+console.log(`### DynamoDB Local: ${fmt(N)} account items per run, items/s (median of 3)`);
+console.log("| way | items/s | vs batchPut x8 | runs |\n|---|---:|---:|---|");
+for (const [name, xs] of Object.entries(res))
+  console.log(`| ${name} | ${fmt(median(xs))} | ${(median(xs) / base).toFixed(2)} | ${xs.map((x) => fmt(x)).join(", ")} |`);
+console.log(`\ncontact items with batchPut x8: ${fmt(contactRate)} items/s`);
+log("done");
+await dynamo.stop();
