@@ -26,7 +26,20 @@ let wsn = 0;
 const accounts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "account");
 const contacts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "contact");
 
-const ways: Record<string, (items: Item[]) => Promise<void>> = {
+function transact(size: number, concurrency: number) {
+  return async (items: Item[]) => {
+    const groups: Item[][] = [];
+    for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+    await inParallel(groups, concurrency, async (g) => {
+      await store.ddb.send(
+        new TransactWriteCommand({ TransactItems: g.map((Item) => ({ Put: { TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" } })) }),
+      );
+    });
+  };
+}
+
+const only = process.env.BENCH_WAYS?.split(",");
+const all: Record<string, (items: Item[]) => Promise<void>> = {
   "batchPut x8 (25/request)": (items) => batchPut(store, items, 8),
   "batchPut x4 (25/request)": (items) => batchPut(store, items, 4),
   "PutItem x16, no condition": (items) =>
@@ -41,17 +54,17 @@ const ways: Record<string, (items: Item[]) => Promise<void>> = {
     inParallel(items, 4, async (Item) => {
       await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
     }),
-  "TransactWrite 25 x8, attribute_not_exists": async (items) => {
-    const groups: Item[][] = [];
-    for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
-    await inParallel(groups, 8, async (g) => {
-      await store.ddb.send(
-        new TransactWriteCommand({ TransactItems: g.map((Item) => ({ Put: { TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" } })) }),
-      );
-    });
-  },
+  "PutItem x1, attribute_not_exists": (items) =>
+    inParallel(items, 1, async (Item) => {
+      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+    }),
+  "batchPut x1 (25/request)": (items) => batchPut(store, items, 1),
+  "TransactWrite 25 x8, attribute_not_exists": transact(25, 8),
+  "TransactWrite 100 x2, attribute_not_exists": transact(100, 2),
+  "TransactWrite 100 x4, attribute_not_exists": transact(100, 4),
 };
 
+const ways = Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.some((o) => k.startsWith(o))));
 // Warm-up every path, then 3 alternating rounds.
 for (const f of Object.values(ways)) await f(accounts().slice(0, 200));
 const res: Record<string, number[]> = {};

@@ -24,7 +24,8 @@ function icp(args: string[], env: Record<string, string> = {}): Promise<Run> {
 /** `{priority: 2, …, total: 5}` from the tier table the import prints. */
 function tierCounts(stdout: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const m of stdout.matchAll(/^(priority|nurture|generic|disqualified|total)\s+(\d+)\s/gm)) counts[m[1] as string] = Number(m[2]);
+  for (const m of stdout.matchAll(/^(priority|nurture|generic|disqualified|total)\s+(\d+)\s/gm))
+    counts[m[1] as string] = Number(m[2]);
   return counts;
 }
 
@@ -33,7 +34,9 @@ async function workspaceTotal(s: TestStack): Promise<number> {
   for (const tier of ["priority", "nurture", "generic", "disqualified"]) {
     let cursor: string | undefined;
     do {
-      const page = (await (await s.api(`/v1/accounts?tier=${tier}&limit=500${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+      const page = (await (
+        await s.api(`/v1/accounts?tier=${tier}&limit=500${cursor ? `&cursor=${cursor}` : ""}`)
+      ).json()) as {
         items: unknown[];
         nextCursor?: string;
       };
@@ -127,10 +130,14 @@ describe("icp CLI against a local stack", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/uploading part 1\/3: 400 rows/);
     expect(r.stderr).toMatch(/uploading part 3\/3: 200 rows/);
-    expect(r.stdout).toMatch(/^import imp_\w+, imp_\w+, imp_\w+: 1000 rows, 1000 accepted, 0 rejected, 1000 accounts$/m);
+    expect(r.stdout).toMatch(
+      /^import imp_\w+, imp_\w+, imp_\w+: 1000 rows, 1000 accepted, 0 rejected, 1000 accounts$/m,
+    );
     const counts = tierCounts(r.stdout);
     expect(counts.total).toBe(before + rows);
-    expect((counts.priority ?? 0) + (counts.nurture ?? 0) + (counts.generic ?? 0) + (counts.disqualified ?? 0)).toBe(counts.total);
+    expect((counts.priority ?? 0) + (counts.nurture ?? 0) + (counts.generic ?? 0) + (counts.disqualified ?? 0)).toBe(
+      counts.total,
+    );
 
     // Same key again: every part is an idempotent replay of the same import, nothing is added.
     const again = await icp(["import", file, "--idempotency-key", "big-1", ...conn()], env);

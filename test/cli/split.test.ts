@@ -31,12 +31,15 @@ describe("splitCsv", () => {
     // Every row's line in its part, shifted by lineOffset, is its line in the whole file.
     const whole = new Map(parseCsv(csv, NOW).rows.map((r) => [r.account.domain, r.line]));
     expect(whole.size).toBe(7);
-    const mapped = parts.flatMap((p) => parseCsv(text(p.body), NOW).rows.map((r) => [r.account.domain, r.line + p.lineOffset]));
+    const mapped = parts.flatMap((p) =>
+      parseCsv(text(p.body), NOW).rows.map((r) => [r.account.domain, r.line + p.lineOffset]),
+    );
     expect(new Map(mapped as [string, number][])).toEqual(whole);
   });
 
   it("splits by bytes", () => {
-    const csv = `Website\n${Array.from({ length: 100 }, (_, i) => `site${String(i).padStart(3, "0")}.com`).join("\n")}\n`;
+    const sites = Array.from({ length: 100 }, (_, i) => `site${String(i).padStart(3, "0")}.com`);
+    const csv = `Website\n${sites.join("\n")}\n`;
     const parts = splitCsv(buf(csv), { maxBytes: 200, maxRows: 1e6 });
     expect(parts.length).toBeGreaterThan(5);
     for (const p of parts) expect(p.body.length).toBeLessThanOrEqual(200);
@@ -63,8 +66,14 @@ describe("splitJson", () => {
 
 describe("formatTable", () => {
   it("aligns columns and right-aligns numbers", () => {
-    expect(formatTable(["tier", "accounts"], [["priority", 2], ["disqualified", 10]])).toBe(
-      "tier          accounts\n------------  --------\npriority             2\ndisqualified        10\n",
-    );
+    expect(
+      formatTable(
+        ["tier", "accounts"],
+        [
+          ["priority", 2],
+          ["disqualified", 10],
+        ],
+      ),
+    ).toBe("tier          accounts\n------------  --------\npriority             2\ndisqualified        10\n");
   });
 });

@@ -30,7 +30,11 @@ export function findCommand(argv: readonly string[]): { command?: string; rest: 
 /** node:util parseArgs with the global options added; its errors become UsageErrors. */
 export function parseCommandArgs(argv: string[], options: OptionSpec): { values: Values; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+    });
     return { values: values as Values, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);

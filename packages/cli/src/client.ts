@@ -38,7 +38,11 @@ export class Client {
   async request<T>(path: string, o: RequestOptions = {}): Promise<T> {
     const url = new URL(path, this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: "application/json", ...o.headers };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.key}`,
+      accept: "application/json",
+      ...o.headers,
+    };
     if (o.contentType) headers["content-type"] = o.contentType;
     const attempts = o.retry ? 4 : 1;
     for (let attempt = 1; ; attempt++) {
@@ -78,7 +82,12 @@ async function toApiError(res: Response): Promise<ApiError> {
   const text = await res.text();
   try {
     const p = JSON.parse(text) as { detail?: string; title?: string; errors?: ApiError["errors"]; type?: string };
-    return new ApiError(res.status, p.detail ?? p.title ?? `HTTP ${res.status}`, Array.isArray(p.errors) ? p.errors : [], p.type);
+    return new ApiError(
+      res.status,
+      p.detail ?? p.title ?? `HTTP ${res.status}`,
+      Array.isArray(p.errors) ? p.errors : [],
+      p.type,
+    );
   } catch {
     return new ApiError(res.status, `HTTP ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ""}`);
   }

@@ -1,4 +1,4 @@
-export { run } from "./run.js";
 export { ApiError, Client, NetworkError } from "./client.js";
-export { type Limits, type Part, csvRecordEnds, splitCsv, splitJson } from "./split.js";
+export { run } from "./run.js";
+export { csvRecordEnds, type Limits, type Part, splitCsv, splitJson } from "./split.js";
 export { formatTable } from "./table.js";

@@ -35,7 +35,9 @@ export class Progress {
     const rate = elapsed > 0 ? (done - this.firstDone) / elapsed : 0;
     const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
     const pct = total > 0 ? Math.min(1, done / total) : 0;
-    const stats = `${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} rows  ${Math.round(rate)} rows/s  ETA ${done >= total ? "0s" : formatDuration(eta)}`;
+    const n = (x: number) => x.toLocaleString("en-US");
+    const etaText = done >= total ? "0s" : formatDuration(eta);
+    const stats = `${n(done)}/${n(total)} rows  ${n(Math.round(rate))} rows/s  ETA ${etaText}`;
     if (this.out.isTTY) {
       const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - stats.length - this.label.length - 12));
       const fill = Math.round(pct * width);

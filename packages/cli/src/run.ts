@@ -1,4 +1,4 @@
-import { GLOBAL_OPTIONS, type OptionSpec, UsageError, findCommand, parseCommandArgs } from "./args.js";
+import { findCommand, GLOBAL_OPTIONS, type OptionSpec, parseCommandArgs, UsageError, type Values } from "./args.js";
 import { ApiError, Client, NetworkError } from "./client.js";
 import { accountsCommand, accountsOptions } from "./commands/accounts.js";
 import { importCommand, importOptions } from "./commands/import.js";
@@ -20,11 +20,15 @@ global options:
 exit codes: 0 ok, 1 usage or API error (or a failed import), 2 API unreachable
 `;
 
-type Command = { options: OptionSpec; args: number; run(client: Client, positionals: string[], values: Record<string, unknown>): Promise<number> };
+type Command = {
+  options: OptionSpec;
+  args: number;
+  run(client: Client, positionals: string[], values: Values): Promise<number>;
+};
 
 const COMMANDS: Record<string, Command> = {
-  import: { options: importOptions, args: 1, run: (c, p, v) => importCommand(c, p[0] as string, v as never) },
-  accounts: { options: accountsOptions, args: 0, run: (c, _p, v) => accountsCommand(c, v as never) },
+  import: { options: importOptions, args: 1, run: (c, p, v) => importCommand(c, p[0] as string, v) },
+  accounts: { options: accountsOptions, args: 0, run: (c, _p, v) => accountsCommand(c, v) },
 };
 
 /** Runs one command line and returns the exit code; never throws. */
@@ -43,7 +47,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 1;
     }
     if (positionals.length !== cmd.args)
-      throw new UsageError(`${command} takes ${cmd.args === 0 ? "no arguments" : "one file"}, got ${positionals.length}`);
+      throw new UsageError(
+        `${command} takes ${cmd.args === 0 ? "no arguments" : "one file"}, got ${positionals.length}`,
+      );
     const url = (values.url as string | undefined) ?? env.ICP_URL ?? "http://localhost:3000";
     const key = (values.key as string | undefined) ?? env.ICP_API_KEY ?? "local-dev-key";
     return await cmd.run(new Client(url, key), positionals, values);
@@ -60,7 +66,9 @@ function report(e: unknown): number {
   if (e instanceof ApiError) {
     process.stderr.write(`error: ${e.detail}\n`);
     for (const x of e.errors)
-      process.stderr.write(`  ${x.line !== undefined ? `line ${x.line}  ` : ""}${x.field ? `${x.field}: ` : ""}${x.message ?? ""}\n`);
+      process.stderr.write(
+        `  ${x.line !== undefined ? `line ${x.line}  ` : ""}${x.field ? `${x.field}: ` : ""}${x.message ?? ""}\n`,
+      );
     return 1;
   }
   if (e instanceof NetworkError) {
@@ -70,4 +78,3 @@ function report(e: unknown): number {
   process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
   return 1;
 }
-

@@ -1,5 +1,5 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { dlqName, QUEUES, type QueueSpec, visibilityTimeout } from "@icp/store";
+import { dlqName, QUEUES, type QueueName, type QueueSpec, visibilityTimeout } from "@icp/store";
 
 export type LocalQueue = { spec: QueueSpec; url: string; arn: string; dlqUrl: string };
 
@@ -11,8 +11,8 @@ async function arnOf(sqs: SQSClient, url: string): Promise<string> {
 }
 
 /** Create every queue of the manifest with its DLQ and redrive policy, as SST does in AWS. */
-export async function createQueues(sqs: SQSClient, prefix: string): Promise<Record<QueueSpec["name"], LocalQueue>> {
-  const out = {} as Record<QueueSpec["name"], LocalQueue>;
+export async function createQueues(sqs: SQSClient, prefix: string): Promise<Record<QueueName, LocalQueue>> {
+  const out = {} as Record<QueueName, LocalQueue>;
   for (const spec of QUEUES) {
     const dlq = await sqs.send(
       new CreateQueueCommand({

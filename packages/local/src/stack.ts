@@ -1,11 +1,25 @@
 import type { AddressInfo } from "node:net";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { configToEnv, createStore, createTable, type Store, type StoreConfig } from "@icp/store";
+import { API, configToEnv, createStore, createTable, type Store, type StoreConfig } from "@icp/store";
 import { startFauxqs } from "fauxqs";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
 import { type SqsLambda, startPoller } from "./poller.js";
 import { createQueues, type LocalQueue } from "./queues.js";
 import { seedDemo } from "./seed.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** `functions/ingest.handler` (as in the manifest) -> the module's URL. */
+const handlerUrl = (handler: string) => pathToFileURL(`${ROOT}${handler.replace(/\.[a-zA-Z]+$/, "")}.ts`).href;
+
+/** The very module Lambda runs, imported after its environment is in place. */
+async function importHandler(handler: string): Promise<unknown> {
+  const mod = (await import(handlerUrl(handler))) as Record<string, unknown>;
+  const fn = mod[handler.split(".").pop() ?? "handler"];
+  if (typeof fn !== "function") throw new Error(`${handler} does not export a function`);
+  return fn;
+}
 
 export type StackOptions = {
   /** API port; 0 picks a free one. */
@@ -63,34 +77,26 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const bootstrap = createStore({
       tableName: o.tableName ?? "icp-sequencer",
       region: "us-east-1",
-      queues: { IngestQueue: "", RouteQueue: "" },
+      queues: {} as StoreConfig["queues"],
       dynamoEndpoint: o.dynamoEndpoint ?? (dynamo as DynamoLocal).endpoint,
       sqsEndpoint,
     });
     const queues = await createQueues(bootstrap.sqs, o.queuePrefix ?? "");
-    const cfg: StoreConfig = {
-      ...bootstrap.cfg,
-      queues: { IngestQueue: queues.IngestQueue.url, RouteQueue: queues.RouteQueue.url },
-    };
+    const urls = Object.fromEntries(Object.values(queues).map((q) => [q.spec.name, q.url])) as StoreConfig["queues"];
+    const cfg: StoreConfig = { ...bootstrap.cfg, queues: urls };
     Object.assign(process.env, configToEnv(cfg));
     process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
     const store = createStore(cfg);
     await createTable(store);
 
-    // The very modules Lambda runs, imported after their environment is in place.
-    const handlers: Record<string, SqsLambda> = {
-      IngestQueue: (await import("../../../functions/ingest.js")).handler as SqsLambda,
-      RouteQueue: (await import("../../../functions/route.js")).handler as SqsLambda,
-    };
-    const concurrency: Record<string, number> = { IngestQueue: 4, RouteQueue: 2 };
     for (const q of Object.values(queues)) {
       const poller = startPoller({
         sqs: store.sqs,
         queueUrl: q.url,
         queueArn: q.arn,
-        handler: handlers[q.spec.name] as SqsLambda,
+        handler: (await importHandler(q.spec.handler)) as SqsLambda,
         batchSize: q.spec.batchSize,
-        concurrency: concurrency[q.spec.name] ?? 1,
+        concurrency: q.spec.localConcurrency,
         visibilityTimeout: q.spec.timeout * 6,
         retryDelay: o.retryDelay ?? 1,
         onError: o.onWorkerError ?? ((e) => console.error(`[${q.spec.name}]`, e)),
@@ -98,7 +104,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       stops.push(() => poller.stop());
     }
 
-    const { app } = await import("../../../functions/api.js");
+    const { app } = (await import(handlerUrl(API.handler))) as { app: { fetch: (r: Request) => Promise<Response> } };
     const server = serve({ fetch: app.fetch, port: o.port ?? 3000, hostname: o.host ?? "127.0.0.1" });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);

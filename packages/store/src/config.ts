@@ -1,4 +1,4 @@
-import { QUEUES, type QueueSpec, TABLE } from "./manifest.js";
+import { QUEUES, type QueueName, TABLE } from "./manifest.js";
 
 /**
  * Where the table and queues are. In AWS the names come from SST links (`SST_RESOURCE_<Name>`
@@ -7,7 +7,7 @@ import { QUEUES, type QueueSpec, TABLE } from "./manifest.js";
  */
 export type StoreConfig = {
   tableName: string;
-  queues: Record<QueueSpec["name"], string>;
+  queues: Record<QueueName, string>;
   region: string;
   dynamoEndpoint?: string;
   sqsEndpoint?: string;

@@ -17,7 +17,7 @@ export const TABLE = {
 
 export type QueueSpec = {
   /** Logical name; SST links it as `Resource.<name>`. */
-  name: "IngestQueue" | "RouteQueue";
+  name: string;
   /** The functions/ module that consumes it. */
   handler: string;
   /** Handler timeout in seconds; the visibility timeout is 6x this, as AWS advises for Lambda. */
@@ -25,14 +25,44 @@ export type QueueSpec = {
   batchSize: number;
   /** Receives before a message is moved to the queue's DLQ. */
   maxReceiveCount: number;
+  /** Parallel pollers in the local stack (Lambda scales on its own in AWS). */
+  localConcurrency: number;
 };
 
-export const QUEUES: readonly QueueSpec[] = [
-  { name: "IngestQueue", handler: "functions/ingest.handler", timeout: 60, batchSize: 5, maxReceiveCount: 3 },
-  { name: "RouteQueue", handler: "functions/route.handler", timeout: 30, batchSize: 10, maxReceiveCount: 5 },
-];
+export const QUEUES = [
+  {
+    name: "IngestQueue",
+    handler: "functions/ingest.handler",
+    timeout: 60,
+    batchSize: 5,
+    maxReceiveCount: 3,
+    localConcurrency: 4,
+  },
+  {
+    name: "RouteQueue",
+    handler: "functions/route.handler",
+    timeout: 30,
+    batchSize: 10,
+    maxReceiveCount: 5,
+    localConcurrency: 2,
+  },
+] as const satisfies readonly QueueSpec[];
+export type QueueName = (typeof QUEUES)[number]["name"];
 
-export const dlqName = (q: QueueSpec["name"]) => `${q}Dlq` as const;
+export const dlqName = (q: string) => `${q}Dlq`;
 export const visibilityTimeout = (q: QueueSpec) => q.timeout * 6;
 
 export const API = { name: "Api", handler: "functions/api.handler", timeout: 29, memory: 1024 } as const;
+
+export type ScheduleSpec = {
+  name: string;
+  handler: string;
+  /** EventBridge expression in AWS, e.g. "rate(1 hour)". */
+  schedule: string;
+  timeout: number;
+  /** How often the local stack fires it. */
+  localEverySeconds: number;
+};
+
+/** Scheduled functions (EventBridge cron in AWS, a timer in the local stack). */
+export const SCHEDULES: readonly ScheduleSpec[] = [];

@@ -1,13 +1,13 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
-import type { QueueSpec } from "./manifest.js";
+import type { QueueName } from "./manifest.js";
 
 /** SQS caps a batch at 10 entries and 256 KiB; stay under with room for attributes. */
 const MAX_BATCH_BYTES = 240 * 1024;
 
 /** Publish messages (JSON) to a queue in batches, retrying failed entries; throws if any is never accepted. */
-export async function publish(store: Store, queue: QueueSpec["name"], messages: readonly unknown[]): Promise<void> {
+export async function publish(store: Store, queue: QueueName, messages: readonly unknown[]): Promise<void> {
   const url = store.cfg.queues[queue];
   const bodies = messages.map((m) => JSON.stringify(m));
   let batch: { Id: string; MessageBody: string }[] = [];

@@ -1,5 +1,5 @@
 import { Tier } from "@icp/core";
-import { type Values, intOption } from "../args.js";
+import { intOption, type Values } from "../args.js";
 import type { Client } from "../client.js";
 import { formatTable } from "../table.js";
 

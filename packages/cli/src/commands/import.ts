@@ -4,7 +4,7 @@ import { basename, extname } from "node:path";
 import { UsageError, type Values } from "../args.js";
 import type { Client } from "../client.js";
 import { Progress } from "../progress.js";
-import { type Part, limitsFromEnv, splitCsv, splitJson } from "../split.js";
+import { limitsFromEnv, type Part, splitCsv, splitJson } from "../split.js";
 import { formatTable } from "../table.js";
 import { countByTier } from "./accounts.js";
 
@@ -108,7 +108,10 @@ async function printErrors(client: Client, jobs: Job[], parts: Part[]): Promise<
   for (const [i, j] of jobs.entries()) {
     if (shown.length >= SHOW_ERRORS) break;
     if (j.rejected === 0) continue;
-    const page = await client.request<Job>(`/v1/imports/${j.id}`, { query: { errorsLimit: SHOW_ERRORS - shown.length }, retry: true });
+    const page = await client.request<Job>(`/v1/imports/${j.id}`, {
+      query: { errorsLimit: SHOW_ERRORS - shown.length },
+      retry: true,
+    });
     const offset = parts[i]?.lineOffset ?? 0;
     shown.push(...(page.errors ?? []).map((e) => ({ ...e, line: e.line + offset })));
   }
@@ -117,20 +120,28 @@ async function printErrors(client: Client, jobs: Job[], parts: Part[]): Promise<
   const flat = (s: string) => s.replace(/\r?\n/g, "\\n");
   for (const e of shown) process.stderr.write(`  line ${e.line}  ${e.field}: ${flat(e.message)}\n`);
   const lines = new Set(shown.map((e) => e.line)).size;
-  if (rejected > lines) process.stderr.write(`  … and ${rejected - lines} more rejected rows (GET /v1/imports/{id} lists them)\n`);
+  if (rejected > lines)
+    process.stderr.write(`  … and ${rejected - lines} more rejected rows (GET /v1/imports/{id} lists them)\n`);
 }
 
 async function printSummary(client: Client, jobs: Job[]): Promise<void> {
   const sum = (f: (j: Job) => number) => jobs.reduce((s, j) => s + f(j), 0);
   const ids = jobs.map((j) => j.id).join(", ");
+  const [total, accepted, rejected] = [sum((j) => j.total), sum((j) => j.accepted), sum((j) => j.rejected)];
+  const accounts = sum((j) => j.accounts);
   process.stdout.write(
-    `import ${ids}: ${sum((j) => j.total)} rows, ${sum((j) => j.accepted)} accepted, ${sum((j) => j.rejected)} rejected, ` +
-      `${sum((j) => j.accounts)} accounts\n\n`,
+    `import ${ids}: ${total} rows, ${accepted} accepted, ${rejected} rejected, ${accounts} accounts\n\n`,
   );
   const counts = await countByTier(client);
   const all = [...counts.values()].reduce((s, c) => s + c.accounts, 0);
-  const rows = [...counts].map(([tier, c]) => [tier, c.accounts, all ? `${Math.round((c.accounts / all) * 100)}%` : "-"]);
+  const rows = [...counts].map(([tier, c]) => [
+    tier,
+    c.accounts,
+    all ? `${Math.round((c.accounts / all) * 100)}%` : "-",
+  ]);
   rows.push(["total", all, all ? "100%" : "-"]);
   // Counted over the whole workspace: the API has no per-import account listing (yet).
-  process.stdout.write(formatTable(["tier", "accounts", "share"], rows, "Accounts per tier (whole workspace, after this import)"));
+  process.stdout.write(
+    formatTable(["tier", "accounts", "share"], rows, "Accounts per tier (whole workspace, after this import)"),
+  );
 }
