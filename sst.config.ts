@@ -1,8 +1,10 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 /**
- * AWS infrastructure, built from the same resource manifest as the local stack
- * (packages/store/src/manifest.ts), so both declare the same table, indexes and queues.
+ * AWS infrastructure, built generically from the resource manifest
+ * (packages/store/src/manifest.ts) that the local stack is built from too, so both declare the
+ * same table, indexes, queues and schedules. test/infra/contract.test.ts holds them together;
+ * `npm run check:infra` type-checks this file against SST's platform types.
  */
 export default $config({
   app(input) {
@@ -14,23 +16,27 @@ export default $config({
     };
   },
   async run() {
-    const { API, QUEUES, TABLE, dlqName, visibilityTimeout } = await import("./packages/store/src/manifest");
+    const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import(
+      "./packages/store/src/manifest"
+    );
 
     const fields: Record<string, "string"> = { [TABLE.partitionKey]: "string", [TABLE.sortKey]: "string" };
-    const indexes: Record<string, { hashKey: string; rangeKey: string }> = {};
+    const globalIndexes: Record<string, { hashKey: string; rangeKey: string }> = {};
     for (const ix of TABLE.indexes) {
       fields[ix.partitionKey] = "string";
       fields[ix.sortKey] = "string";
-      indexes[ix.name] = { hashKey: ix.partitionKey, rangeKey: ix.sortKey };
+      globalIndexes[ix.name] = { hashKey: ix.partitionKey, rangeKey: ix.sortKey };
     }
+    // On-demand billing (SST's default): no capacity to plan, pay per request.
     const table = new sst.aws.Dynamo(TABLE.name, {
       fields,
       primaryIndex: { hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey },
-      globalIndexes: indexes,
+      globalIndexes,
       ttl: TABLE.ttlAttribute,
     });
 
     const queues = QUEUES.map((spec) => {
+      // DLQs keep messages 14 days (the SQS maximum) so there is time to inspect and redrive them.
       const dlq = new sst.aws.Queue(dlqName(spec.name), {
         transform: { queue: { messageRetentionSeconds: 1_209_600 } },
       });
@@ -40,34 +46,68 @@ export default $config({
       });
       return { spec, queue, dlq };
     });
-    const links = [table, ...queues.map((q) => q.queue)];
+
+    // Optional features, switched on by setting a secret (`npx sst secret set <Name> <value>`):
+    // SST exposes set secrets to this program as SST_SECRET_<Name>, so nothing is created (and
+    // no value is demanded at deploy time) while they are unset.
+    const email = process.env.SST_SECRET_SesFromAddress
+      ? new sst.aws.Email("Email", { sender: new sst.Secret("SesFromAddress").value })
+      : undefined;
+    const alarmTopic = process.env.SST_SECRET_AlarmEmail ? new sst.aws.SnsTopic("Alarms") : undefined;
+    if (alarmTopic)
+      new aws.sns.TopicSubscription("AlarmEmailSubscription", {
+        topic: alarmTopic.arn,
+        protocol: "email",
+        endpoint: new sst.Secret("AlarmEmail").value,
+      });
+
+    // Every function gets every table and queue (config.ts reads all of them at start) and the
+    // same runtime and bundling as `npm run build` measures (SST adds the createRequire banner).
+    const link = [table, ...queues.map((q) => q.queue), ...(email ? [email] : [])];
+    const fn = (handler: string, timeout: number, memory?: number) => ({
+      handler,
+      runtime: "nodejs19.x" as const,
+      timeout: `${timeout} seconds` as const,
+      ...(memory ? { memory: `${memory} MB` as const } : {}),
+      link,
+      environment: { POWERTOOLS_SERVICE_NAME: "icp-sequencer" },
+      nodejs: { format: "esm" as const, minify: true, esbuild: { external: ["@aws-sdk/*"] } },
+    });
 
     for (const { spec, queue, dlq } of queues) {
-      queue.subscribe(
-        { handler: spec.handler, timeout: `${spec.timeout} seconds`, link: links, runtime: "nodejs20.x" },
-        { batch: { size: spec.batchSize, partialResponses: true } },
-      );
+      queue.subscribe(fn(spec.handler, spec.timeout), {
+        // partialResponses = ReportBatchItemFailures: only the failed records of a batch come back.
+        batch: { size: spec.batchSize, partialResponse: true },
+      });
       new aws.cloudwatch.MetricAlarm(`${spec.name}DlqAlarm`, {
-        comparisonOperator: "GreaterThanThreshold",
-        evaluationPeriods: 1,
-        metricName: "ApproximateNumberOfMessagesVisible",
+        alarmDescription: `${spec.name}: messages in ${dlqName(spec.name)} (poison messages, see the worker's logs)`,
         namespace: "AWS/SQS",
-        period: 300,
-        statistic: "Maximum",
-        threshold: 0,
+        metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: dlq.nodes.queue.name },
-        alarmDescription: `${spec.name}: messages in the dead-letter queue`,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        treatMissingData: "notBreaching",
+        ...(alarmTopic ? { alarmActions: [alarmTopic.arn], okActions: [alarmTopic.arn] } : {}),
       });
     }
 
+    for (const s of SCHEDULES)
+      new sst.aws.Cron(s.name, {
+        schedule: s.schedule as `rate(${string})` | `cron(${string})`,
+        function: fn(s.handler, s.timeout),
+      });
+
+    // A custom domain goes here: `new sst.aws.ApiGatewayV2(API.name, { domain: "api.example.com" })`.
     const api = new sst.aws.ApiGatewayV2(API.name);
-    api.route("$default", {
-      handler: API.handler,
-      link: links,
-      timeout: `${API.timeout} seconds`,
-      memory: `${API.memory} MB`,
-      runtime: "nodejs20.x",
-    });
-    return { api: api.url, table: table.name };
+    api.route("$default", fn(API.handler, API.timeout, API.memory));
+
+    return {
+      api: api.url,
+      table: table.name,
+      ...Object.fromEntries(queues.map(({ spec, queue }) => [spec.name, queue.url])),
+    };
   },
 });

@@ -40,6 +40,10 @@ const CASES: Record<string, Case> = {
   "transact-25": { ...current, name: "transact 25 conditional puts/request", accountWrite: "transact", transactSize: 25 },
   "transact-100": { ...current, name: "transact 100 conditional puts/request", accountWrite: "transact", transactSize: 100 },
   "transact-25-c8": { ...current, name: "transact 25, 8 chunks at once", accountWrite: "transact", transactSize: 25, chunkConcurrency: 8 },
+  "tx100-c4-pub": { ...current, name: "transact 100 (1 request/chunk), 4 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, chunkConcurrency: 4, publishParallel: true },
+  "tx100-c8-pub": { ...current, name: "transact 100 (1 request/chunk), 8 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, chunkConcurrency: 8, publishParallel: true },
+  "tx100-c20-pub": { ...current, name: "transact 100 (1 request/chunk), 20 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, publishParallel: true },
+  "batch-c4-pub": { ...current, name: "unconditional batchPut accounts, 4 chunks at once, parallel publish (unsafe upper bound)", accountWrite: "batch", chunkConcurrency: 4, publishParallel: true },
   batch: { ...current, name: "unconditional batchPut accounts (unsafe upper bound)", accountWrite: "batch" },
   "batch-c8": { ...current, name: "unconditional batchPut accounts, 8 chunks at once, one stream", accountWrite: "batch", contactsWithAccounts: true, chunkConcurrency: 8 },
 };

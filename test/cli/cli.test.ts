@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEMO_ICP, demoAccountsCsv } from "@icp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestStack, testStack } from "../support/stack.js";
+import { type TestStack, testStack, waitForImport } from "../support/stack.js";
 
 type Run = { code: number; stdout: string; stderr: string };
 
@@ -117,6 +117,22 @@ describe("icp CLI against a local stack", () => {
     const help = await icp(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/usage: icp/);
+  });
+
+  it("names the part and file lines when the API refuses a whole part", async () => {
+    const file = join(tmp, "half-bad.csv");
+    await writeFile(file, "Website,Company\nok1.example.com,Ok1\nok2.example.com,Ok2\nnot a site,Bad1\nnope,Bad2\n");
+    const r = await icp(["import", file, ...conn()], { ICP_CLI_MAX_ROWS_PER_UPLOAD: "2" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: part 2\/2: none of the 2 rows could be imported.*parts already uploaded: imp_\w+\)$/m,
+    );
+    expect(r.stderr).toMatch(/^ {2}line 4 {2}domain: /m);
+    expect(r.stderr).toMatch(/^ {2}line 5 {2}domain: /m);
+    // Part 1 went in: let it finish so that later tests count a settled workspace.
+    const uploaded = /parts already uploaded: (imp_\w+)/.exec(r.stderr)?.[1];
+    expect(uploaded).toBeDefined();
+    expect((await waitForImport(s, uploaded as string)).status).toBe("completed");
   });
 
   it("splits a big file into parts with derived idempotency keys and sums them up", { timeout: 180_000 }, async () => {

@@ -39,7 +39,6 @@ describe("normalizeDomain", () => {
     ["http://"],
     ["https:///path"],
     ["www."],
-    ["www.com"],
     ["-acme.com"],
     ["acme-.com"],
     ["a..com"],
@@ -156,6 +155,16 @@ describe("accountId", () => {
     expect(accountId("ws_1", "acme.com")).toBe(accountId("ws_1", "acme.com"));
   });
 
+  it("is a valid account id (acc_ + 26 Crockford base32 characters)", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), hostArb, (ws, domain) => {
+        const id = accountId(ws, domain);
+        expect(id).toHaveLength(30);
+        expect(isAccountId(id)).toBe(true);
+      }),
+    );
+  });
+
   it("differs per workspace and per domain", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), hostArb, (a, b, domain) => {
@@ -196,5 +205,14 @@ describe("newId", () => {
     expect(a).not.toBe(b);
     expect(newId("evt").startsWith("evt_")).toBe(true);
     expect(newId("icp").slice(4, 14) >= a.slice(4, 14)).toBe(true);
+  });
+});
+
+describe("normalizeDomain: regressions", () => {
+  it("strips a repeated www prefix but keeps www.com itself", () => {
+    expect(normalizeDomain("www.www.acme.com")).toBe("acme.com");
+    expect(normalizeDomain("https://www2.www.acme.com/")).toBe("acme.com");
+    expect(normalizeDomain("www.com")).toBe("www.com");
+    expect(normalizeDomain(normalizeDomain("www.www.acme.com") ?? "")).toBe("acme.com");
   });
 });

@@ -215,8 +215,12 @@ describe("parseCsv: line numbers and row errors", () => {
       field: "signals",
       message: 'signal "hiring:2026/11/01" needs a date as YYYY-MM-DD',
     });
-    // An impossible calendar day is caught by the account schema.
-    expect(p.errors[1]).toMatchObject({ line: 3, field: "signals.at" });
+    // An impossible calendar day is refused too, not rolled over to March.
+    expect(p.errors[1]).toEqual({
+      line: 3,
+      field: "signals",
+      message: 'signal "hiring:2026-02-30" needs a date as YYYY-MM-DD',
+    });
     expect(p.rows).toEqual([]);
   });
 });

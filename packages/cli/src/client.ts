@@ -36,7 +36,8 @@ export class Client {
   ) {}
 
   async request<T>(path: string, o: RequestOptions = {}): Promise<T> {
-    const url = new URL(path, this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
+    // Relative to the base path too, so a URL like https://…/prod (an API Gateway stage) keeps its /prod.
+    const url = new URL(path.replace(/^\//, ""), this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.key}`,
@@ -59,7 +60,7 @@ export class Client {
           await sleep(500 * 2 ** attempt);
           continue;
         }
-        throw new NetworkError(`cannot reach the API at ${url.origin}: ${describeFetchError(e)}`);
+        throw new NetworkError(`cannot reach the API at ${this.baseUrl}: ${describeFetchError(e)}`);
       }
       if (TRANSIENT.has(res.status) && attempt < attempts) {
         await sleep(500 * 2 ** attempt);

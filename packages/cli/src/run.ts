@@ -50,8 +50,10 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       throw new UsageError(
         `${command} takes ${cmd.args === 0 ? "no arguments" : "one file"}, got ${positionals.length}`,
       );
-    const url = (values.url as string | undefined) ?? env.ICP_URL ?? "http://localhost:3000";
-    const key = (values.key as string | undefined) ?? env.ICP_API_KEY ?? "local-dev-key";
+    const url = (values.url as string | undefined) ?? (env.ICP_URL || "http://localhost:3000");
+    const key = (values.key as string | undefined) ?? (env.ICP_API_KEY || "local-dev-key");
+    if (!/^https?:\/\/[^/]/.test(url))
+      throw new UsageError(`--url must be an http(s) URL such as http://localhost:3000, not "${url}"`);
     return await cmd.run(new Client(url, key), positionals, values);
   } catch (e) {
     return report(e);

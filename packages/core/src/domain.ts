@@ -11,7 +11,7 @@ export function normalizeDomain(raw: string): string | undefined {
   s = s.split(/[/?#]/, 1)[0] ?? "";
   s = s.replace(/:\d+$/, ""); // port
   s = s.replace(/\.$/, "");
-  s = s.replace(/^www\d*\./, "");
+  while (/^www\d*\.[^.]+\.[^.]/.test(s)) s = s.replace(/^www\d*\./, ""); // www.www.acme.com, but keep www.com
   if (s.length > 253) return undefined;
   const labels = s.split(".");
   if (labels.length < 2) return undefined;

@@ -51,6 +51,8 @@ export const Condition = z.discriminatedUnion("operator", [
     /** Signal types that count; empty or absent means any signal. */
     values: z.array(SignalType).max(10).optional(),
     days: z.number().int().min(1).max(3650),
+    /** Points halve every `halfLifeDays` after the signal (intent fades); absent = full points in the window. */
+    halfLifeDays: z.number().min(1).max(3650).optional(),
   }),
 ]);
 export type Condition = z.infer<typeof Condition>;
@@ -61,7 +63,7 @@ function checkOperatorFits(c: Condition, ctx: z.RefinementCtx) {
   const bad =
     (c.operator === "range" && !numeric) ||
     (c.operator === "contains-any" && numeric) ||
-    (c.operator === "in" && LIST_FIELDS.has(c.field)) ||
+    (c.operator === "in" && (LIST_FIELDS.has(c.field) || numeric)) ||
     (c.operator === "eq" && (LIST_FIELDS.has(c.field) || numeric !== (typeof c.value === "number")));
   if (bad)
     ctx.addIssue({
@@ -141,10 +143,10 @@ export const IcpDefinition = z
     personas: z.array(Persona).max(50).default([]),
   })
   .superRefine((d, ctx) => {
-    const dup = (ids: string[], path: string) => {
+    const dup = (ids: string[], path: string, key = "id") => {
       const seen = new Set<string>();
       ids.forEach((id, i) => {
-        if (seen.has(id)) ctx.addIssue({ code: "custom", path: [path, i, "id"], message: `duplicate id "${id}"` });
+        if (seen.has(id)) ctx.addIssue({ code: "custom", path: [path, i, key], message: `duplicate ${key} "${id}"` });
         seen.add(id);
       });
     };
@@ -159,6 +161,7 @@ export const IcpDefinition = z
     dup(
       d.segments.map((s) => s.name),
       "segments",
+      "name",
     );
   });
 export type IcpDefinition = z.infer<typeof IcpDefinition>;

@@ -81,7 +81,12 @@ export function parseSignals(raw: string, now: Date): Signal[] | string {
     );
     if (!type.success) return `unknown signal type "${typeRaw.trim()}" (use ${SignalType.options.join(", ")})`;
     const date = dateRaw?.trim() || now.toISOString().slice(0, 10);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+    // Round-trip so that 2026-02-30 is refused here rather than rolled over to March.
+    if (
+      !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
+      Number.isNaN(Date.parse(date)) ||
+      new Date(date).toISOString().slice(0, 10) !== date
+    )
       return `signal "${p}" needs a date as YYYY-MM-DD`;
     const detail = rest.join(":").trim();
     const sig: Signal = { type: type.data, at: date };
@@ -178,11 +183,12 @@ export type ParsedImport = { total: number; rows: ImportRow[]; errors: RowError[
 
 /** Parse a CSV upload; the header row is line 1 and data lines keep their file line numbers. */
 export function parseCsv(text: string, now: Date): ParsedImport {
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
     records = parse(text, {
       bom: true,
       info: true,
+      raw: true,
       relax_column_count: true,
       skip_empty_lines: true,
       trim: true,
@@ -212,14 +218,20 @@ export function parseCsv(text: string, now: Date): ParsedImport {
     );
   const rows: ImportRow[] = [];
   const errors: RowError[] = [];
-  for (const { record, info } of data) {
+  // info.lines is where a record ends; a quoted cell spanning lines starts it earlier.
+  const startLine = (r: { info: { lines: number }; raw: string }) =>
+    r.info.lines -
+    (r.raw
+      .replace(/^(\r?\n)+/, "")
+      .replace(/\r?\n$/, "")
+      .match(/\n/g)?.length ?? 0);
+  for (const { record, info, raw } of data) {
     const cells: Cells = {};
     record.forEach((v, i) => {
       const col = columns[i];
       if (col && v && !cells[col]) cells[col] = v;
     });
-    // info.lines is the line the record ends on; a quoted multi-line cell starts earlier.
-    const r = rowToAccount(cells, info.lines, now);
+    const r = rowToAccount(cells, startLine({ info, raw }), now);
     if (Array.isArray(r)) errors.push(...r);
     else rows.push(r);
   }
@@ -264,7 +276,10 @@ function jsonToAccount(obj: Record<string, unknown>, line: number, now: Date): I
       continue;
     }
     const col = resolveColumn(k) ?? (k in ALIAS_PASSTHROUGH ? (k as ImportField) : undefined);
-    if (col && (typeof v === "string" || typeof v === "number")) cells[col] = String(v);
+    // Whole numbers are written out in full: String(1e21) is "1e+21", which is no amount.
+    if (typeof v === "number" && col)
+      cells[col] = Number.isSafeInteger(v) || !Number.isInteger(v) ? String(v) : BigInt(v).toString();
+    else if (col && typeof v === "string") cells[col] = v;
     else if (col && v != null) return [{ line, field: col, message: `expected text or a number` }];
   }
   const base = rowToAccount(cells, line, now);
@@ -299,13 +314,17 @@ export function mergeByDomain(rows: readonly ImportRow[]): ImportRow[] {
   return [...byDomain.values()];
 }
 
-const contactKey = (c: Contact) =>
-  c.email ?? c.linkedinUrl ?? `${c.firstName ?? ""} ${c.lastName ?? ""}`.trim().toLowerCase();
+/** What makes two contacts of an account the same person: email, else LinkedIn, else name, else title. */
+export const contactIdentity = (c: Contact) =>
+  c.email ??
+  c.linkedinUrl ??
+  (`${c.firstName ?? ""} ${c.lastName ?? ""}`.trim().toLowerCase() ||
+    (c.title ? `title:${c.title.toLowerCase()}` : ""));
 
 export function mergeContacts(a: readonly Contact[] = [], b: readonly Contact[] = []): Contact[] {
   const out = new Map<string, Contact>();
   for (const c of [...a, ...b]) {
-    const k = contactKey(c);
+    const k = contactIdentity(c);
     if (!k) continue;
     out.set(k, { ...out.get(k), ...c });
   }

@@ -66,7 +66,7 @@ export function compileIcp(icp: Icp): CompiledIcp {
       const breakdown: BreakdownLine[] = [];
       for (const { c, test } of criteria) {
         const r = test(facts, domain, now);
-        const points = r.matched ? c.points : 0;
+        const points = r.matched ? decayedPoints(c, r.value, now) : 0;
         total += points;
         if (r.matched) c.mandatory ? mandatoryMatched++ : preferentialMatched++;
         const line: BreakdownLine = {
@@ -113,6 +113,41 @@ export function compileIcp(icp: Icp): CompiledIcp {
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/** Full points, or for a decaying signal criterion the points left after its half-lives, rounded. */
+function decayedPoints(c: Criterion, matchedValue: unknown, now: number): number {
+  if (c.operator !== "within-days" || !c.halfLifeDays) return c.points;
+  const at = Date.parse((matchedValue as { at: string }).at);
+  const ageDays = Math.max(0, (now - at) / DAY_MS);
+  return Math.round(c.points * 0.5 ** (ageDays / c.halfLifeDays));
+}
+
+/**
+ * When this account's score could next change on its own, as its signals age: the end of a
+ * within-days window, or (for decaying criteria) a day later. Undefined when nothing ages.
+ * The signal sweep re-scores accounts at this time.
+ */
+export function nextAgingAt(icps: readonly CompiledIcp[], facts: AccountFacts, now: number): number | undefined {
+  let next: number | undefined;
+  const consider = (t: number) => {
+    if (t > now && (next === undefined || t < next)) next = t;
+  };
+  for (const { icp } of icps)
+    for (const c of icp.criteria) {
+      if (c.operator !== "within-days") continue;
+      const types = c.values?.length ? new Set<string>(c.values) : undefined;
+      for (const s of facts.signals ?? []) {
+        if (types && !types.has(s.type)) continue;
+        const at = Date.parse(s.at);
+        consider(at + c.days * DAY_MS + 1); // leaves the window
+        if (at > now) consider(at); // a future-dated signal enters it
+        if (c.halfLifeDays && at <= now && now - at <= c.days * DAY_MS) consider(now + DAY_MS);
+      }
+    }
+  return next;
+}
+
 /** a is better than b: better tier first, then higher score, then the ICP created first (stable). */
 function better(a: Score, b: Score): boolean {
   if (TIER_RANK[a.tier] !== TIER_RANK[b.tier]) return TIER_RANK[a.tier] > TIER_RANK[b.tier];
@@ -127,17 +162,35 @@ export function scoreBest(
   domain: string,
   now: number,
 ): Score | undefined {
-  let best: Score | undefined;
-  for (const icp of icps) {
-    const s = icp.score(facts, domain, now);
-    if (!best || better(s, best)) best = s;
-  }
-  return best;
+  return scoreAll(icps, facts, domain, now).best;
 }
 
-/** First persona whose title keywords appear in the contact's title. */
+/** Every ICP's score (for per-ICP coverage) and the best one (what the account takes). */
+export function scoreAll(
+  icps: readonly CompiledIcp[],
+  facts: AccountFacts,
+  domain: string,
+  now: number,
+): { best: Score | undefined; all: Score[] } {
+  let best: Score | undefined;
+  const all: Score[] = [];
+  for (const icp of icps) {
+    const s = icp.score(facts, domain, now);
+    all.push(s);
+    if (!best || better(s, best)) best = s;
+  }
+  return { best, all };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A keyword as a whole word or phrase: "CRO" matches "CRO, EMEA" but not "Microsoft". */
+const wordMatch = (title: string, keyword: string) =>
+  new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRe(keyword.toLowerCase())}($|[^\\p{L}\\p{N}])`, "u").test(title);
+
+/** First persona whose title keywords appear (as whole words) in the contact's title. */
 export function matchPersona(personas: readonly Persona[], contact: Contact): string | undefined {
   const title = contact.title?.toLowerCase();
   if (!title) return undefined;
-  return personas.find((p) => p.titles.some((t) => title.includes(t.toLowerCase())))?.name;
+  return personas.find((p) => p.titles.some((t) => wordMatch(title, t)))?.name;
 }

@@ -4,6 +4,7 @@ import {
   type AccountFacts,
   accountId,
   type Contact,
+  contactIdentity,
   isAccountId,
   normalizeDomain,
   type Score,
@@ -43,6 +44,10 @@ export type AccountRecord = {
   lastSource: string;
   /** Optimistic-concurrency revision; every write requires the revision it read. */
   rev: number;
+  /** When signals age enough to change the score (ISO), for the sweep. */
+  agingAt?: string;
+  /** Deal outcome reported by the team (CRM sync or API), used by backtests and reviews. */
+  outcome?: { outcome: "won" | "lost"; amount?: number; at: string };
   /** Contacts known for the account (ids of its contact items), bounded. */
   contactIds: string[];
   createdAt: string;
@@ -58,14 +63,17 @@ export function accountItem(ws: string, a: AccountRecord): Record<string, unknow
     ...keys.account(ws, a.id),
     ...keys.accountByTier(ws, a.tier, a.score, a.id),
     ...keys.accountBySegment(ws, a.segment, a.score, a.id),
+    ...keys.accountByShard(ws, a.id),
+    ...(a.agingAt ? keys.accountAging(ws, a.id, a.agingAt) : {}),
     type: "account",
     v: 1,
     ...a,
   };
 }
 
-function toAccount(item: Record<string, unknown>): AccountRecord {
-  const { pk: _1, sk: _2, gsi1pk: _3, gsi1sk: _4, gsi2pk: _5, gsi2sk: _6, type: _7, v: _8, ...rest } = item;
+export function toAccount(item: Record<string, unknown>): AccountRecord {
+  const { pk: _1, sk: _2, type: _7, v: _8, ...rest } = item;
+  for (const k of Object.keys(rest)) if (/^gsi\d(pk|sk)$/.test(k)) delete rest[k];
   return rest as AccountRecord;
 }
 
@@ -100,11 +108,7 @@ export async function getAccount(store: Store, ws: string, id: string): Promise<
   return res.Item ? toAccount(res.Item) : undefined;
 }
 
-export const contactKey = (c: Contact) =>
-  createHash("sha256")
-    .update(c.email ?? c.linkedinUrl ?? `${c.firstName ?? ""} ${c.lastName ?? ""}`.trim().toLowerCase())
-    .digest("hex")
-    .slice(0, 24);
+export const contactKey = (c: Contact) => createHash("sha256").update(contactIdentity(c)).digest("hex").slice(0, 24);
 
 export type StoredContact = Contact & { id: string; persona?: string };
 

@@ -8,6 +8,7 @@ import {
   mergeAccounts,
   mergeByDomain,
   newId,
+  nextAgingAt,
   type ParsedImport,
   scoreBest,
   type TierChangedEvent,
@@ -170,6 +171,7 @@ export function nextAccountState(
   const { contacts, ...rowFacts } = row;
   const facts = prev ? (({ contacts: _c, ...f }) => f)(mergeAccounts(prev.facts, rowFacts)) : rowFacts;
   const s = scoreBest(icps, facts, row.domain, now);
+  const aging = nextAgingAt(icps, facts, now);
   const tier = s?.tier ?? "generic";
   const history = [...(prev?.tierHistory ?? [])];
   if (prev?.tier !== tier) {
@@ -206,5 +208,7 @@ export function nextAccountState(
     updatedAt: at,
   };
   if (s?.disqualifiedBy) record.disqualifiedBy = s.disqualifiedBy;
+  if (aging !== undefined) record.agingAt = new Date(aging).toISOString();
+  if (prev?.outcome) record.outcome = prev.outcome;
   return record;
 }

@@ -8,6 +8,11 @@ const W = (ws: string) => {
   return `W#${ws}`;
 };
 
+/** Partitions of the account enumeration and sweep indexes; work fans out one message per shard. */
+export const SHARDS = 8;
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const accountShard = (accountId: string) => CROCKFORD.indexOf(accountId.slice(-1)) % SHARDS;
+
 /** Scores sort descending in an index when stored as (1000 - score), zero-padded. */
 const scoreDesc = (score: number) => String(1000 - Math.round(score)).padStart(4, "0");
 
@@ -49,6 +54,30 @@ export const keys = {
     gsi2sk: `${scoreDesc(score)}#${accountId}`,
   }),
   accountSegmentPartition: (ws: string, segment: string) => `${W(ws)}#SEG#${segment}`,
+  /**
+   * GSI3: every account of a workspace, spread over SHARDS partitions and keyed by id. Unlike
+   * the tier and segment indexes it never changes for an account, so walking it while
+   * accounts are re-scored neither skips nor repeats one.
+   */
+  accountByShard: (ws: string, accountId: string) => ({
+    gsi3pk: `${W(ws)}#ASHARD#${accountShard(accountId)}`,
+    gsi3sk: accountId,
+  }),
+  accountShardPartition: (ws: string, shard: number) => `${W(ws)}#ASHARD#${shard}`,
+  /**
+   * GSI4 (sparse): accounts whose score changes on its own at `agingAt` as signals age. The
+   * signal sweep reads it across workspaces, so it is, with the API-key lookup, the only
+   * index not partitioned by workspace; the sort key still carries the workspace.
+   */
+  accountAging: (ws: string, accountId: string, agingAt: string) => ({
+    gsi4pk: `SWEEP#${accountShard(accountId)}`,
+    gsi4sk: `${agingAt}#${ws}#${accountId}`,
+  }),
+  agingPartition: (shard: number) => `SWEEP#${shard}`,
+
+  rescoreJob: (ws: string, jobId: string) => ({ pk: W(ws), sk: `RSC#${jobId}` }),
+  rescoreShard: (ws: string, jobId: string, shard: number) => ({ pk: `${W(ws)}#RSC#${jobId}`, sk: `SHARD#${shard}` }),
+  rescoreShardPrefix: (ws: string, jobId: string) => ({ pk: `${W(ws)}#RSC#${jobId}`, skPrefix: "SHARD#" }),
   contact: (ws: string, accountId: string, contactKey: string) => ({
     pk: `${W(ws)}#A#${accountId}`,
     sk: `C#${contactKey}`,

@@ -12,6 +12,8 @@ export const TABLE = {
   indexes: [
     { name: "gsi1", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
     { name: "gsi2", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+    { name: "gsi3", partitionKey: "gsi3pk", sortKey: "gsi3sk" },
+    { name: "gsi4", partitionKey: "gsi4pk", sortKey: "gsi4sk" },
   ],
 } as const;
 
@@ -46,6 +48,14 @@ export const QUEUES = [
     maxReceiveCount: 5,
     localConcurrency: 2,
   },
+  {
+    name: "RescoreQueue",
+    handler: "functions/rescore.handler",
+    timeout: 60,
+    batchSize: 2,
+    maxReceiveCount: 5,
+    localConcurrency: 2,
+  },
 ] as const satisfies readonly QueueSpec[];
 export type QueueName = (typeof QUEUES)[number]["name"];
 
@@ -65,4 +75,12 @@ export type ScheduleSpec = {
 };
 
 /** Scheduled functions (EventBridge cron in AWS, a timer in the local stack). */
-export const SCHEDULES: readonly ScheduleSpec[] = [];
+export const SCHEDULES: readonly ScheduleSpec[] = [
+  {
+    name: "SignalSweep",
+    handler: "functions/sweep.handler",
+    schedule: "rate(15 minutes)",
+    timeout: 300,
+    localEverySeconds: 30,
+  },
+];

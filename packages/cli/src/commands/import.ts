@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { UsageError, type Values } from "../args.js";
-import type { Client } from "../client.js";
+import { ApiError, type Client } from "../client.js";
 import { Progress } from "../progress.js";
 import { limitsFromEnv, type Part, splitCsv, splitJson } from "../split.js";
 import { formatTable } from "../table.js";
@@ -65,16 +65,25 @@ async function upload(client: Client, parts: Part[], o: { contentType: string; k
     const n = i + 1;
     const many = parts.length > 1;
     if (many) process.stderr.write(`uploading part ${n}/${parts.length}: ${part.rows} rows, ${mb(part.body.length)}\n`);
-    const job = await client.request<Job>("/v1/imports", {
-      method: "POST",
-      query: { filename: many ? `${o.filename} (part ${n} of ${parts.length})` : o.filename },
-      body: part.body,
-      contentType: o.contentType,
-      headers: { "idempotency-key": many ? `${o.key}-part-${n}` : o.key },
-      retry: true,
-      timeoutMs: 300_000,
-    });
-    jobs.push(job);
+    try {
+      const job = await client.request<Job>("/v1/imports", {
+        method: "POST",
+        query: { filename: many ? `${o.filename} (part ${n} of ${parts.length})` : o.filename },
+        body: part.body,
+        contentType: o.contentType,
+        headers: { "idempotency-key": many ? `${o.key}-part-${n}` : o.key },
+        retry: true,
+        timeoutMs: 300_000,
+      });
+      jobs.push(job);
+    } catch (e) {
+      if (!(e instanceof ApiError) || !many) throw e;
+      // Name the part and give file line numbers; rerunning with the same key skips the parts already in.
+      const errors = e.errors.map((x) => (x.line === undefined ? x : { ...x, line: x.line + part.lineOffset }));
+      const uploaded = jobs.map((j) => j.id).join(", ") || "none";
+      const detail = `part ${n}/${parts.length}: ${e.detail} (parts already uploaded: ${uploaded})`;
+      throw new ApiError(e.status, detail, errors, e.type);
+    }
   }
   return jobs;
 }
