@@ -16,9 +16,7 @@ export default $config({
     };
   },
   async run() {
-    const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import(
-      "./packages/store/src/manifest"
-    );
+    const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import("./packages/store/src/manifest");
 
     const fields: Record<string, "string"> = { [TABLE.partitionKey]: "string", [TABLE.sortKey]: "string" };
     const globalIndexes: Record<string, { hashKey: string; rangeKey: string }> = {};
@@ -66,18 +64,23 @@ export default $config({
     const link = [table, ...queues.map((q) => q.queue), ...(email ? [email] : [])];
     const fn = (handler: string, timeout: number, memory?: number) => ({
       handler,
-      runtime: "nodejs19.x" as const,
+      runtime: "nodejs20.x" as const,
       timeout: `${timeout} seconds` as const,
       ...(memory ? { memory: `${memory} MB` as const } : {}),
       link,
       environment: { POWERTOOLS_SERVICE_NAME: "icp-sequencer" },
-      nodejs: { format: "esm" as const, minify: true, esbuild: { external: ["@aws-sdk/*"] } },
+      nodejs: {
+        format: "esm" as const,
+        minify: true,
+        esbuild: { external: ["@aws-sdk/*"] },
+        plugins: "./scripts/esbuild-plugins.mjs", // drops zod's unused locales (see that file)
+      },
     });
 
     for (const { spec, queue, dlq } of queues) {
       queue.subscribe(fn(spec.handler, spec.timeout), {
         // partialResponses = ReportBatchItemFailures: only the failed records of a batch come back.
-        batch: { size: spec.batchSize, partialResponse: true },
+        batch: { size: spec.batchSize, partialResponses: true },
       });
       new aws.cloudwatch.MetricAlarm(`${spec.name}DlqAlarm`, {
         alarmDescription: `${spec.name}: messages in ${dlqName(spec.name)} (poison messages, see the worker's logs)`,

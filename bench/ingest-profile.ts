@@ -7,13 +7,33 @@
  *   npx tsx bench/ingest-profile.ts [--json bench/out/ingest-profile.json]
  *   env: BENCH_ACCOUNTS (10000), BENCH_VARIANTS (comma list of names, default all)
  */
-import { type CompiledIcp, DEMO_ICP, IcpDefinition, type IngestChunkMessage, compileIcp, demoAccountsCsv, mergeByDomain, newId, parseCsv } from "@icp/core";
+
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import {
+  type CompiledIcp,
+  compileIcp,
+  DEMO_ICP,
+  demoAccountsCsv,
+  IcpDefinition,
+  type IngestChunkMessage,
+  mergeByDomain,
+  newId,
+  parseCsv,
+} from "@icp/core";
 import { type Stack, startStack } from "@icp/local";
-import { type Store, batchPut, createIcp, createImport, createStore, ensureWorkspace, getImport, inParallel } from "@icp/store";
+import {
+  batchPut,
+  createIcp,
+  createImport,
+  createStore,
+  ensureWorkspace,
+  getImport,
+  inParallel,
+  type Store,
+} from "@icp/store";
 import { ingestItems } from "./ingest.js";
 import { type BenchResult, fmt, isMain, log, runAsScript, sleep } from "./lib.js";
-import { PHASES, type Timings, type Variant, emptyTimings, ingestChunkVariant } from "./profile/ingest-variants.js";
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { emptyTimings, ingestChunkVariant, PHASES, type Timings, type Variant } from "./profile/ingest-variants.js";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
 
@@ -37,15 +57,63 @@ const CASES: Record<string, Case> = {
   "chunks-8": { ...current, name: "current, 8 chunks at once", chunkConcurrency: 8 },
   "put-4": { ...current, name: "current, put x4/chunk", putConcurrency: 4 },
   "publish-par": { ...current, name: "current + parallel publish", publishParallel: true },
-  "transact-25": { ...current, name: "transact 25 conditional puts/request", accountWrite: "transact", transactSize: 25 },
-  "transact-100": { ...current, name: "transact 100 conditional puts/request", accountWrite: "transact", transactSize: 100 },
-  "transact-25-c8": { ...current, name: "transact 25, 8 chunks at once", accountWrite: "transact", transactSize: 25, chunkConcurrency: 8 },
-  "tx100-c4-pub": { ...current, name: "transact 100 (1 request/chunk), 4 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, chunkConcurrency: 4, publishParallel: true },
-  "tx100-c8-pub": { ...current, name: "transact 100 (1 request/chunk), 8 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, chunkConcurrency: 8, publishParallel: true },
-  "tx100-c20-pub": { ...current, name: "transact 100 (1 request/chunk), 20 chunks at once, parallel publish", accountWrite: "transact", transactSize: 100, publishParallel: true },
-  "batch-c4-pub": { ...current, name: "unconditional batchPut accounts, 4 chunks at once, parallel publish (unsafe upper bound)", accountWrite: "batch", chunkConcurrency: 4, publishParallel: true },
+  "transact-25": {
+    ...current,
+    name: "transact 25 conditional puts/request",
+    accountWrite: "transact",
+    transactSize: 25,
+  },
+  "transact-100": {
+    ...current,
+    name: "transact 100 conditional puts/request",
+    accountWrite: "transact",
+    transactSize: 100,
+  },
+  "transact-25-c8": {
+    ...current,
+    name: "transact 25, 8 chunks at once",
+    accountWrite: "transact",
+    transactSize: 25,
+    chunkConcurrency: 8,
+  },
+  "tx100-c4-pub": {
+    ...current,
+    name: "transact 100 (1 request/chunk), 4 chunks at once, parallel publish",
+    accountWrite: "transact",
+    transactSize: 100,
+    chunkConcurrency: 4,
+    publishParallel: true,
+  },
+  "tx100-c8-pub": {
+    ...current,
+    name: "transact 100 (1 request/chunk), 8 chunks at once, parallel publish",
+    accountWrite: "transact",
+    transactSize: 100,
+    chunkConcurrency: 8,
+    publishParallel: true,
+  },
+  "tx100-c20-pub": {
+    ...current,
+    name: "transact 100 (1 request/chunk), 20 chunks at once, parallel publish",
+    accountWrite: "transact",
+    transactSize: 100,
+    publishParallel: true,
+  },
+  "batch-c4-pub": {
+    ...current,
+    name: "unconditional batchPut accounts, 4 chunks at once, parallel publish (unsafe upper bound)",
+    accountWrite: "batch",
+    chunkConcurrency: 4,
+    publishParallel: true,
+  },
   batch: { ...current, name: "unconditional batchPut accounts (unsafe upper bound)", accountWrite: "batch" },
-  "batch-c8": { ...current, name: "unconditional batchPut accounts, 8 chunks at once, one stream", accountWrite: "batch", contactsWithAccounts: true, chunkConcurrency: 8 },
+  "batch-c8": {
+    ...current,
+    name: "unconditional batchPut accounts, 8 chunks at once, one stream",
+    accountWrite: "batch",
+    contactsWithAccounts: true,
+    chunkConcurrency: 8,
+  },
 };
 
 type CaseRun = {
@@ -63,7 +131,15 @@ function chunkMessages(ws: string, importId: string, csv: string, at: string, ch
   const rows = mergeByDomain(parseCsv(csv, new Date(at)).rows);
   const messages: IngestChunkMessage[] = [];
   for (let i = 0; i < rows.length; i += chunkRows)
-    messages.push({ kind: "ingest-chunk", workspaceId: ws, importId, chunk: messages.length, rows: rows.slice(i, i + chunkRows), at, rowCount: Math.min(chunkRows, rows.length - i) });
+    messages.push({
+      kind: "ingest-chunk",
+      workspaceId: ws,
+      importId,
+      chunk: messages.length,
+      rows: rows.slice(i, i + chunkRows),
+      at,
+      rowCount: Math.min(chunkRows, rows.length - i),
+    });
   return messages;
 }
 
@@ -71,10 +147,14 @@ async function drain(stack: Stack): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     const res = await stack.store.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: stack.queues.RouteQueue?.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.queues.RouteQueue?.url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
     );
     const a = res.Attributes ?? {};
-    if (Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) return performance.now() - t0;
+    if (Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0)
+      return performance.now() - t0;
     await sleep(50);
   }
 }
@@ -86,7 +166,15 @@ async function runCase(stack: Stack, key: string, c: Case, csv: string, n: numbe
   const at = new Date().toISOString();
   const id = newId("imp");
   const messages = chunkMessages(ws, id, csv, at, c.chunkRows);
-  await createImport(stack.store, ws, { id, format: "csv", total: n, rejected: 0, accounts: n, chunks: messages.length, rowsAccepted: n });
+  await createImport(stack.store, ws, {
+    id,
+    format: "csv",
+    total: n,
+    rejected: 0,
+    accounts: n,
+    chunks: messages.length,
+    rowsAccepted: n,
+  });
   const t = emptyTimings();
   const t0 = performance.now();
   await inParallel(messages, c.chunkConcurrency, (m) => ingestChunkVariant(stack.store, m, c, t));
@@ -99,7 +187,12 @@ async function runCase(stack: Stack, key: string, c: Case, csv: string, n: numbe
   return { name: c.name, key, ms, accountsPerSecond: n / (ms / 1000), drainMs, timings: t, share };
 }
 
-async function baseline(store: Store, csv: string, icps: CompiledIcp[], n: number): Promise<{ ms: number; accountsPerSecond: number }> {
+async function baseline(
+  store: Store,
+  csv: string,
+  icps: CompiledIcp[],
+  n: number,
+): Promise<{ ms: number; accountsPerSecond: number }> {
   const ws = `profbase${Math.floor(Math.random() * 1e6)}`;
   const at = new Date().toISOString();
   const items = ingestItems(ws, parseCsv(csv, new Date(at)).rows, icps, at);
@@ -130,7 +223,9 @@ export async function run(): Promise<BenchResult> {
     for (const [i, k] of names.entries()) {
       const r = await runCase(stack, k, CASES[k] as Case, csv, ACCOUNTS);
       runs.push(r);
-      log(`${k}: ${fmt(r.ms)} ms, ${fmt(r.accountsPerSecond)} accounts/s; drain +${fmt(r.drainMs)} ms; share ${JSON.stringify(r.share)}`);
+      log(
+        `${k}: ${fmt(r.ms)} ms, ${fmt(r.accountsPerSecond)} accounts/s; drain +${fmt(r.drainMs)} ms; share ${JSON.stringify(r.share)}`,
+      );
       if (i % 3 === 2) {
         const b = await baseline(baseStore, csv, icps, ACCOUNTS);
         bases.push(b.accountsPerSecond);

@@ -8,29 +8,30 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
+  accountId,
   type CompiledIcp,
+  compileIcp,
   DEMO_ICP,
+  demoAccountsCsv,
   IcpDefinition,
   type ImportRow,
-  accountId,
-  compileIcp,
-  demoAccountsCsv,
   matchPersona,
   mergeByDomain,
   parseCsv,
 } from "@icp/core";
 import { type Stack, startStack } from "@icp/local";
 import {
-  CHUNK_ROWS,
-  type Store,
   accountItem,
   batchPut,
+  CHUNK_ROWS,
   contactItem,
   createStore,
   ensureWorkspace,
   putApiKey,
+  type Store,
+  storeFromEnv,
 } from "@icp/store";
 import { nextState } from "./compat.js";
 import { type BenchResult, fmt, isMain, log, median, ratio, runAsScript, sleep, targetLines } from "./lib.js";
@@ -80,7 +81,8 @@ function findOwnJava(): number | undefined {
   return undefined;
 }
 
-type Cpu = { nodePct: number; javaPct: number };
+/** CPU used over the measurement: seconds, and percent of one core (wall-time based). */
+type Cpu = { nodeS: number; javaS: number; nodePct: number; javaPct: number };
 
 /** Measures node's and the JVM's CPU use (percent of one core) over an interval. */
 function cpuMeter(javaPid: number | undefined) {
@@ -91,13 +93,47 @@ function cpuMeter(javaPid: number | undefined) {
     const wall = (performance.now() - t0) / 1000;
     const n = process.cpuUsage(n0);
     const j = javaPid ? procCpuSeconds(javaPid) - j0 : Number.NaN;
-    return { nodePct: Math.round(((n.user + n.system) / 1e6 / wall) * 100), javaPct: Math.round((j / wall) * 100) };
+    const nodeS = (n.user + n.system) / 1e6;
+    return { nodeS, javaS: j, nodePct: Math.round((nodeS / wall) * 100), javaPct: Math.round((j / wall) * 100) };
   };
 }
 
+// ---------------------------------------------------------------- request counting
+
+type Counts = Record<string, number>;
+type WithMiddleware = { middlewareStack: { add(mw: unknown, opts: { step: string; name: string }): void } };
+
+/** Counts every request a client sends, by command name ("ddb:PutCommand", "sqs:SendMessageBatchCommand"…). */
+function countRequests(client: unknown, prefix: string, counts: Counts): void {
+  (client as WithMiddleware).middlewareStack.add(
+    (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const k = `${prefix}:${context.commandName ?? "?"}`;
+      counts[k] = (counts[k] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name: `benchCount${prefix}` },
+  );
+}
+
+const diff = (after: Counts, before: Counts): Counts =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+
+const sum = (c: Counts, prefix: string) =>
+  Object.entries(c).reduce((n, [k, v]) => (k.startsWith(prefix) ? n + v : n), 0);
+
 // ---------------------------------------------------------------- API helpers
 
-async function api(stack: Stack, key: string, path: string, init: RequestInit & { json?: unknown; csv?: string } = {}): Promise<Response> {
+async function api(
+  stack: Stack,
+  key: string,
+  path: string,
+  init: RequestInit & { json?: unknown; csv?: string } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${key}`);
   let body = init.body;
@@ -118,6 +154,8 @@ async function workspaceWithIcp(stack: Stack, ws: string): Promise<string> {
   await putApiKey(stack.store, ws, key, "bench");
   const res = await api(stack, key, "/v1/icps", { method: "POST", json: DEMO_ICP });
   if (res.status !== 201) throw new Error(`POST /v1/icps: ${res.status} ${await res.text()}`);
+  // Creating an ICP starts a background re-score of the workspace: let it finish first.
+  await drain(stack);
   return key;
 }
 
@@ -145,10 +183,17 @@ async function drain(stack: Stack, timeoutMs = 120_000): Promise<number> {
   }
 }
 
-async function dlqDepth(stack: Stack): Promise<number> {
-  let n = 0;
-  for (const q of Object.values(stack.queues)) n += await queueDepth(stack, q.dlqUrl);
-  return n;
+async function dlqDepth(stack: Stack): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [name, q] of Object.entries(stack.queues)) {
+    const n = await queueDepth(stack, q.dlqUrl);
+    if (n) {
+      out[name] = n;
+      const peek = await stack.store.sqs.send(new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 0 }));
+      log(`${n} message(s) in the ${name} DLQ, e.g. ${peek.Messages?.[0]?.Body?.slice(0, 300)}`);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the two measurements
@@ -167,6 +212,8 @@ export type IngestRun = {
   accountsPerSecond: number;
   itemsPerSecond: number;
   cpu: Cpu;
+  /** Requests sent by the stack (handlers, pollers, API) until completed; GetItem includes the status polls. */
+  requests: Counts;
 };
 
 export type BaselineRun = {
@@ -178,26 +225,39 @@ export type BaselineRun = {
   accountsPerSecond: number;
   itemsPerSecond: number;
   cpu: Cpu;
+  requests: Counts;
 };
 
 /** POST the CSV, poll until completed: time from request to completed. */
-async function measureIngest(stack: Stack, ws: string, key: string, csv: string, accounts: number, javaPid: number | undefined): Promise<IngestRun> {
+async function measureIngest(
+  stack: Stack,
+  ws: string,
+  key: string,
+  csv: string,
+  accounts: number,
+  javaPid: number | undefined,
+  counts: Counts,
+): Promise<IngestRun> {
+  const c0 = { ...counts };
   const cpu = cpuMeter(javaPid);
   const t0 = performance.now();
   const res = await api(stack, key, "/v1/imports", { method: "POST", csv });
   const acceptMs = performance.now() - t0;
   const accepted = (await res.json()) as { id?: string; status?: string };
-  if (res.status !== 202 || !accepted.id) throw new Error(`POST /v1/imports: ${res.status} ${JSON.stringify(accepted)}`);
+  if (res.status !== 202 || !accepted.id)
+    throw new Error(`POST /v1/imports: ${res.status} ${JSON.stringify(accepted)}`);
   let job: Record<string, unknown>;
   for (;;) {
     const r = await api(stack, key, `/v1/imports/${accepted.id}?errorsLimit=0`);
     job = (await r.json()) as Record<string, unknown>;
     if (job.status === "completed" || job.status === "failed") break;
-    if (performance.now() - t0 > 240_000) throw new Error(`import ${accepted.id} not completed after 240 s: ${JSON.stringify(job)}`);
+    if (performance.now() - t0 > 240_000)
+      throw new Error(`import ${accepted.id} not completed after 240 s: ${JSON.stringify(job)}`);
     await sleep(POLL_MS);
   }
   const ms = performance.now() - t0;
   const usage = cpu();
+  const requests = diff(counts, c0);
   if (job.status !== "completed" || job.accepted !== accounts || job.accounts !== accounts)
     throw new Error(`import ${accepted.id} ended ${job.status}: ${JSON.stringify(job).slice(0, 500)}`);
   const drainMs = await drain(stack);
@@ -216,6 +276,7 @@ async function measureIngest(stack: Stack, ws: string, key: string, csv: string,
     accountsPerSecond: accounts / (ms / 1000),
     itemsPerSecond: items / (ms / 1000),
     cpu: usage,
+    requests,
   };
 }
 
@@ -238,7 +299,15 @@ export function ingestItems(ws: string, rows: readonly ImportRow[], icps: readon
   return items;
 }
 
-async function measureBaseline(store: Store, ws: string, items: Item[], accounts: number, javaPid: number | undefined): Promise<BaselineRun> {
+async function measureBaseline(
+  store: Store,
+  ws: string,
+  items: Item[],
+  accounts: number,
+  javaPid: number | undefined,
+  counts: Counts,
+): Promise<BaselineRun> {
+  const c0 = { ...counts };
   const cpu = cpuMeter(javaPid);
   const t0 = performance.now();
   await batchPut(store, items, BASELINE_CONCURRENCY);
@@ -252,6 +321,7 @@ async function measureBaseline(store: Store, ws: string, items: Item[], accounts
     accountsPerSecond: accounts / (ms / 1000),
     itemsPerSecond: items.length / (ms / 1000),
     cpu: cpu(),
+    requests: diff(counts, c0),
   };
 }
 
@@ -274,6 +344,14 @@ export async function run(): Promise<BenchResult> {
     const javaPid = findOwnJava();
     log(`ingest: stack up in ${fmt(Date.now() - started)} ms at ${stack.url}; DynamoDB Local pid ${javaPid ?? "?"}`);
     const baseStore = createStore({ ...stack.cfg });
+    // The handlers and the API use storeFromEnv()'s store (same module, same config); the pollers use stack.store.sqs.
+    const stackCounts: Counts = {};
+    const baseCounts: Counts = {};
+    const handlerStore = storeFromEnv();
+    countRequests(handlerStore.ddb, "ddb", stackCounts);
+    countRequests(handlerStore.sqs, "sqs", stackCounts);
+    countRequests(stack.store.sqs, "sqs-poller", stackCounts);
+    countRequests(baseStore.ddb, "ddb", baseCounts);
     const csv = demoAccountsCsv(ACCOUNTS, 7);
     const warmCsv = demoAccountsCsv(WARMUP_ACCOUNTS, 8);
     const at = new Date().toISOString();
@@ -284,9 +362,18 @@ export async function run(): Promise<BenchResult> {
 
     // Warm-up: the JIT of both processes, DynamoDB Local's tables and both code paths.
     const wKey = await workspaceWithIcp(stack, "bwarm");
-    const warmIngest = await measureIngest(stack, "bwarm", wKey, warmCsv, WARMUP_ACCOUNTS, javaPid);
-    const warmBase = await measureBaseline(baseStore, "bwarmbase", ingestItems("bwarmbase", warmRows, icps, at), WARMUP_ACCOUNTS, javaPid);
-    log(`warm-up: ingest ${fmt(warmIngest.accountsPerSecond)} accounts/s, baseline ${fmt(warmBase.accountsPerSecond)} accounts/s`);
+    const warmIngest = await measureIngest(stack, "bwarm", wKey, warmCsv, WARMUP_ACCOUNTS, javaPid, stackCounts);
+    const warmBase = await measureBaseline(
+      baseStore,
+      "bwarmbase",
+      ingestItems("bwarmbase", warmRows, icps, at),
+      WARMUP_ACCOUNTS,
+      javaPid,
+      baseCounts,
+    );
+    log(
+      `warm-up: ingest ${fmt(warmIngest.accountsPerSecond)} accounts/s, baseline ${fmt(warmBase.accountsPerSecond)} accounts/s`,
+    );
 
     // Alternating, ABBA-style (I B, B I, I B…) so neither side always runs on the fuller table.
     const runs: (IngestRun | BaselineRun)[] = [];
@@ -296,7 +383,7 @@ export async function run(): Promise<BenchResult> {
         if (kind === "ingest") {
           const ws = `bing${r}`;
           const key = await workspaceWithIcp(stack, ws);
-          const res = await measureIngest(stack, ws, key, csv, ACCOUNTS, javaPid);
+          const res = await measureIngest(stack, ws, key, csv, ACCOUNTS, javaPid, stackCounts);
           runs.push(res);
           log(
             `ingest #${r + 1}: ${fmt(res.ms)} ms, ${fmt(res.accountsPerSecond)} accounts/s (${res.chunks} chunks; route queue drained ${fmt(res.drainMs)} ms later; CPU node ${res.cpu.nodePct}% java ${res.cpu.javaPct}%)`,
@@ -304,7 +391,7 @@ export async function run(): Promise<BenchResult> {
         } else {
           const ws = `bbase${r}`;
           const items = ingestItems(ws, rows, icps, at);
-          const res = await measureBaseline(baseStore, ws, items, ACCOUNTS, javaPid);
+          const res = await measureBaseline(baseStore, ws, items, ACCOUNTS, javaPid, baseCounts);
           runs.push(res);
           log(
             `baseline #${r + 1}: ${fmt(res.ms)} ms, ${fmt(res.accountsPerSecond)} accounts/s, ${fmt(res.itemsPerSecond)} items/s (CPU node ${res.cpu.nodePct}% java ${res.cpu.javaPct}%)`,
@@ -312,7 +399,8 @@ export async function run(): Promise<BenchResult> {
         }
       }
     }
-    const dlq = await dlqDepth(stack);
+    const dlqs = await dlqDepth(stack);
+    const dlq = Object.values(dlqs).reduce((a, b) => a + b, 0);
     baseStore.ddb.destroy();
 
     const ingests = runs.filter((r): r is IngestRun => r.kind === "ingest");
@@ -323,6 +411,7 @@ export async function run(): Promise<BenchResult> {
     const baseItems = median(bases.map((r) => r.itemsPerSecond));
     const rt = ratio(ing, base);
     const first = ingests[0] as IngestRun;
+    const firstBase = bases[0] as BaselineRun;
     const targets = [
       {
         name: `ingest of ${fmt(ACCOUNTS)} accounts (API -> queue -> scoring -> DynamoDB Local) vs raw BatchWriteItem of the same items`,
@@ -330,18 +419,34 @@ export async function run(): Promise<BenchResult> {
         value: `ratio ${rt.toFixed(3)} (${fmt(ing)} vs ${fmt(base)} accounts/s)`,
         met: rt >= TARGET_RATIO,
       },
-      { name: "ingest completes, nothing in the DLQs, no worker errors", target: "completed, 0, 0", value: `completed, ${dlq}, ${workerErrors}`, met: dlq === 0 && workerErrors === 0 },
+      {
+        name: "ingest completes, nothing in the DLQs, no worker errors",
+        target: "completed, 0, 0",
+        value: `completed, ${dlq}, ${workerErrors}`,
+        met: dlq === 0 && workerErrors === 0,
+      },
     ];
+    const cpuCell = (c: Cpu) => `${fmt(c.nodeS, 1)} / ${fmt(c.javaS, 1)} (${c.nodePct}% / ${c.javaPct}%)`;
+    const nodeWork = ratio(median(ingests.map((r) => r.cpu.nodeS)), median(bases.map((r) => r.cpu.nodeS)));
+    const javaWork = ratio(median(ingests.map((r) => r.cpu.javaS)), median(bases.map((r) => r.cpu.javaS)));
     const row = (r: IngestRun | BaselineRun, i: number) =>
       r.kind === "ingest"
-        ? `| ${i} | ingest (API) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${r.cpu.nodePct}% / ${r.cpu.javaPct}% | accepted ${fmt(r.acceptMs)} ms, server ${fmt(r.serverMs)} ms, route drained +${fmt(r.drainMs)} ms |`
-        : `| ${i} | baseline (batchPut x${BASELINE_CONCURRENCY}) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${r.cpu.nodePct}% / ${r.cpu.javaPct}% | |`;
+        ? `| ${i} | ingest (API) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${cpuCell(r.cpu)} | accepted ${fmt(r.acceptMs)} ms, server ${fmt(r.serverMs)} ms, route drained +${fmt(r.drainMs)} ms |`
+        : `| ${i} | baseline (batchPut x${BASELINE_CONCURRENCY}) | ${fmt(r.ms)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.itemsPerSecond)} | ${cpuCell(r.cpu)} | |`;
     const summary = `### Ingest (${fmt(ACCOUNTS)} accounts, ${fmt(ACCOUNTS * 2)} items: account + contact each)
-| # | measurement | ms | accounts/s | items/s | CPU node / java | notes |
+| # | measurement | ms | accounts/s | items/s | CPU s node / java (% of a core) | notes |
 |---|---|---:|---:|---:|---|---|
 ${runs.map((r, i) => row(r, i + 1)).join("\n")}
 
 Median: ingest **${fmt(ing)} accounts/s** (${fmt(ingItems)} items/s), baseline **${fmt(base)} accounts/s** (${fmt(baseItems)} items/s); **ratio ${rt.toFixed(3)}** (target >= ${TARGET_RATIO}).
+CPU work for the same accounts, ingest / baseline (medians): DynamoDB Local JVM **${fmt(javaWork, 2)}x**, Node process **${fmt(nodeWork, 2)}x** (CPU seconds are less sensitive than wall time to other load on the machine).
+Requests per import of ${fmt(ACCOUNTS)} accounts (run 1 of each): ingest ${fmt(sum(first.requests, "ddb:"))} DynamoDB + ${fmt(sum(first.requests, "sqs"))} SQS (${Object.entries(
+      first.requests,
+    )
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(", ")}); baseline ${fmt(sum(firstBase.requests, "ddb:"))} DynamoDB (${Object.entries(firstBase.requests)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(", ")}).
 Per import: ${first.chunks} chunks of <= ${CHUNK_ROWS} rows = ${first.chunks} ingest messages + ${fmt(ACCOUNTS)} tier-change messages on the route queue (every account is new).
 Warm-up (not counted): ingest of ${fmt(WARMUP_ACCOUNTS)} accounts ${fmt(warmIngest.accountsPerSecond)}/s, baseline ${fmt(warmBase.accountsPerSecond)}/s.
 
@@ -366,7 +471,8 @@ ${targetLines(targets)}`;
         medianIngestItemsPerSecond: ingItems,
         medianBaselineItemsPerSecond: baseItems,
         ratio: rt,
-        dlq,
+        cpuWorkRatio: { java: javaWork, node: nodeWork },
+        dlq: dlqs,
         workerErrors,
         warmup: { ingest: warmIngest, baseline: warmBase },
         runs,

@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/scoring.ts [--json bench/out/scoring.json]
  */
-import { type AccountFacts, DEMO_ICP, IcpDefinition, compileIcp, demoAccountsCsv, parseCsv } from "@icp/core";
+import { type AccountFacts, compileIcp, DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
 import { type BenchResult, fmt, isMain, log, median, ratio, runAsScript, targetLines } from "./lib.js";
 
 const ACCOUNTS = Number(process.env.BENCH_SCORING_ACCOUNTS ?? 200_000);
@@ -19,7 +19,11 @@ const TARGET_PER_S = 200_000;
 type Sample = { domain: string; facts: AccountFacts };
 
 /** Call `body(i)` over the accounts, round-robin, for `ms`; returns accounts/s and a checksum. */
-function timed(samples: readonly Sample[], ms: number, body: (s: Sample) => number): { perSecond: number; n: number; checksum: number } {
+function timed(
+  samples: readonly Sample[],
+  ms: number,
+  body: (s: Sample) => number,
+): { perSecond: number; n: number; checksum: number } {
   let n = 0;
   let checksum = 0;
   const t0 = process.hrtime.bigint();
@@ -102,7 +106,7 @@ export async function run(): Promise<BenchResult> {
 
 Scoring costs **${fmt(costMultiple, 1)}x** the trivial loop; ${fmt(samples.length)} distinct parsed accounts, ${fmt(scored)} scored in ${ROUNDS} x ${RUN_MS} ms after ${WARMUP_MS} ms warm-up.
 Tier mix of the first 20,000: ${Object.entries(tiers)
-    .map(([t, n]) => `${t} ${fmt((n / 200), 1)}%`)
+    .map(([t, n]) => `${t} ${fmt(n / 200, 1)}%`)
     .join(", ")}.
 
 ${targetLines(targets)}`;

@@ -6,9 +6,9 @@
  *   env: BENCH_ACCOUNTS (2000)
  */
 import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { DEMO_ICP, IcpDefinition, compileIcp, demoAccountsCsv, parseCsv } from "@icp/core";
+import { compileIcp, DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
 import { startDynamoLocal } from "@icp/local";
-import { type Store, batchPut, createStore, createTable, inParallel } from "@icp/store";
+import { batchPut, createStore, createTable, inParallel, type Store } from "@icp/store";
 import { ingestItems } from "../ingest.js";
 import { fmt, log, median } from "../lib.js";
 
@@ -16,7 +16,12 @@ const N = Number(process.env.BENCH_ACCOUNTS ?? 2000);
 type Item = Record<string, unknown>;
 
 const dynamo = await startDynamoLocal();
-const store: Store = createStore({ tableName: "micro", region: "us-east-1", queues: { IngestQueue: "", RouteQueue: "" }, dynamoEndpoint: dynamo.endpoint });
+const store: Store = createStore({
+  tableName: "micro",
+  region: "us-east-1",
+  queues: { IngestQueue: "", RouteQueue: "" },
+  dynamoEndpoint: dynamo.endpoint,
+});
 await createTable(store);
 const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASELINE000000000000", version: 1 })];
 const at = new Date().toISOString();
@@ -32,7 +37,11 @@ function transact(size: number, concurrency: number) {
     for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
     await inParallel(groups, concurrency, async (g) => {
       await store.ddb.send(
-        new TransactWriteCommand({ TransactItems: g.map((Item) => ({ Put: { TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" } })) }),
+        new TransactWriteCommand({
+          TransactItems: g.map((Item) => ({
+            Put: { TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" },
+          })),
+        }),
       );
     });
   };
@@ -48,15 +57,21 @@ const all: Record<string, (items: Item[]) => Promise<void>> = {
     }),
   "PutItem x16, attribute_not_exists": (items) =>
     inParallel(items, 16, async (Item) => {
-      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+      await store.ddb.send(
+        new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }),
+      );
     }),
   "PutItem x4, attribute_not_exists": (items) =>
     inParallel(items, 4, async (Item) => {
-      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+      await store.ddb.send(
+        new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }),
+      );
     }),
   "PutItem x1, attribute_not_exists": (items) =>
     inParallel(items, 1, async (Item) => {
-      await store.ddb.send(new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }));
+      await store.ddb.send(
+        new PutCommand({ TableName: "micro", Item, ConditionExpression: "attribute_not_exists(pk)" }),
+      );
     }),
   "batchPut x1 (25/request)": (items) => batchPut(store, items, 1),
   "TransactWrite 25 x8, attribute_not_exists": transact(25, 8),
@@ -84,7 +99,9 @@ const base = median(res["batchPut x8 (25/request)"] ?? []);
 console.log(`### DynamoDB Local: ${fmt(N)} account items per run, items/s (median of 3)`);
 console.log("| way | items/s | vs batchPut x8 | runs |\n|---|---:|---:|---|");
 for (const [name, xs] of Object.entries(res))
-  console.log(`| ${name} | ${fmt(median(xs))} | ${(median(xs) / base).toFixed(2)} | ${xs.map((x) => fmt(x)).join(", ")} |`);
+  console.log(
+    `| ${name} | ${fmt(median(xs))} | ${(median(xs) / base).toFixed(2)} | ${xs.map((x) => fmt(x)).join(", ")} |`,
+  );
 console.log(`\ncontact items with batchPut x8: ${fmt(contactRate)} items/s`);
 log("done");
 await dynamo.stop();

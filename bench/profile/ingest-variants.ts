@@ -10,11 +10,9 @@
  *  - "batch"    unconditional BatchWriteItem (NOT safe against concurrent writers: an upper bound)
  */
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { type IngestChunkMessage, type TierChangedEvent, accountId, matchPersona } from "@icp/core";
+import { accountId, type IngestChunkMessage, matchPersona, type TierChangedEvent } from "@icp/core";
 import {
   type AccountRecord,
-  StaleAccountError,
-  type Store,
   accountItem,
   activeIcps,
   batchGet,
@@ -27,6 +25,8 @@ import {
   markChunkDone,
   publish,
   putAccountIfUnchanged,
+  StaleAccountError,
+  type Store,
   tierChangedEvent,
 } from "@icp/store";
 import { nextState } from "../compat.js";
@@ -43,7 +43,15 @@ export type Variant = {
   publishParallel: boolean;
 };
 
-export const PHASES = ["isChunkDone", "activeIcps", "batchGet", "contacts", "accounts", "publish", "markChunkDone"] as const;
+export const PHASES = [
+  "isChunkDone",
+  "activeIcps",
+  "batchGet",
+  "contacts",
+  "accounts",
+  "publish",
+  "markChunkDone",
+] as const;
 export type Phase = (typeof PHASES)[number];
 export type Timings = Record<Phase, number> & { chunks: number; chunkMs: number };
 
@@ -129,7 +137,8 @@ export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, 
       if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
     }
     const accountItems = nexts.map((a) => accountItem(ws, a));
-    if (v.contactsWithAccounts) await timed(t, "accounts", () => batchPut(store, [...contactItems, ...accountItems], v.batchConcurrency));
+    if (v.contactsWithAccounts)
+      await timed(t, "accounts", () => batchPut(store, [...contactItems, ...accountItems], v.batchConcurrency));
     else {
       await timed(t, "contacts", () => batchPut(store, contactItems, v.batchConcurrency));
       await timed(t, "accounts", () => batchPut(store, accountItems, v.batchConcurrency));
@@ -169,8 +178,12 @@ export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, 
     });
   }
   if (events.length)
-    await timed(t, "publish", () => (v.publishParallel ? publishParallel(store, events) : publish(store, "RouteQueue", events)));
-  await timed(t, "markChunkDone", () => markChunkDone(store, ws, msg.importId, msg.chunk, msg.rowCount ?? msg.rows.length));
+    await timed(t, "publish", () =>
+      v.publishParallel ? publishParallel(store, events) : publish(store, "RouteQueue", events),
+    );
+  await timed(t, "markChunkDone", () =>
+    markChunkDone(store, ws, msg.importId, msg.chunk, msg.rowCount ?? msg.rows.length),
+  );
   t.chunks++;
   t.chunkMs += performance.now() - c0;
 }

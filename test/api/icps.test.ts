@@ -45,8 +45,16 @@ describe("ICPs API", () => {
       ["growth", 10],
     ]);
 
+    expect(icp.rescoreId).toMatch(/^rsc_/);
+    expect(icp).toMatchObject({
+      latestVersion: 1,
+      reviewDue: false,
+      versionAgeDays: 0,
+      activatedBy: expect.stringMatching(/^key:/),
+    });
+    const { rescoreId: _r, ...rest } = icp;
     const got = await (await req(`/v1/icps/${icp.id}`)).json();
-    expect(got).toEqual(icp);
+    expect(got).toEqual(rest);
     const list = await (await req("/v1/icps")).json();
     expect(list.items.map((i: { id: string }) => i.id)).toContain(icp.id);
   });

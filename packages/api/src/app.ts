@@ -7,6 +7,7 @@ import { Problem, problemResponse, validationProblem } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { icpRoutes } from "./routes/icps.js";
 import { importRoutes } from "./routes/imports.js";
+import { rescoreRoutes } from "./routes/rescores.js";
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", icpRoutes);
   app.route("/", importRoutes);
   app.route("/", accountRoutes);
+  app.route("/", rescoreRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

@@ -1,10 +1,10 @@
-import { workspaceForApiKey } from "@icp/store";
+import { type ApiKeyOwner, workspaceForApiKey } from "@icp/store";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.js";
 import { Problem } from "./problem.js";
 
 const CACHE_MS = 30_000;
-const cache = new Map<string, { ws: string | undefined; until: number }>();
+const cache = new Map<string, { owner: ApiKeyOwner | undefined; until: number }>();
 
 /**
  * Bearer API key -> workspace. The key's hash is looked up in the table; results are cached
@@ -18,13 +18,14 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const now = Date.now();
   let hit = cache.get(key);
   if (!hit || hit.until < now) {
-    const ws = await workspaceForApiKey(c.get("store"), key);
+    const owner = await workspaceForApiKey(c.get("store"), key);
     // Unknown keys are remembered only briefly, so a key created a moment later works.
-    hit = { ws, until: now + (ws ? CACHE_MS : 2_000) };
+    hit = { owner, until: now + (owner ? CACHE_MS : 2_000) };
     if (cache.size > 10_000) cache.clear();
     cache.set(key, hit);
   }
-  if (!hit.ws) throw new Problem("unauthorized", "this API key is not valid");
-  c.set("workspaceId", hit.ws);
+  if (!hit.owner) throw new Problem("unauthorized", "this API key is not valid");
+  c.set("workspaceId", hit.owner.workspaceId);
+  c.set("actor", `key:${hit.owner.label}`);
   await next();
 });

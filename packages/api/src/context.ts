@@ -5,4 +5,11 @@ export type AppDeps = {
   store: () => Store;
 };
 
-export type AppEnv = { Variables: { workspaceId: string; store: Store } };
+export type AppEnv = {
+  Variables: {
+    workspaceId: string;
+    /** Who is acting, for version history: `key:<label of the API key>`. */
+    actor: string;
+    store: Store;
+  };
+};

@@ -20,12 +20,69 @@ export const problemResponses = (...codes: number[]) =>
     ]),
   );
 
+const CoverageSchema = z
+  .object({
+    accounts: z.number().int(),
+    qualified: z.number().int(),
+    share: z.number().nullable(),
+    warning: z.enum(["too-broad", "too-narrow"]).nullable(),
+    message: z.string(),
+    at: z.string().optional(),
+  })
+  .openapi("Coverage");
+
+const ChangeSchema = z.object({
+  op: z.enum(["added", "removed", "changed"]),
+  path: z.string().describe("e.g. criteria.size.points"),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+
 export const IcpSchema = z
   .intersection(
     IcpDefinition,
-    z.object({ id: z.string(), version: z.number().int(), createdAt: z.string(), updatedAt: z.string() }),
+    z.object({
+      id: z.string(),
+      version: z.number().int().describe("The active version: the one that scores accounts"),
+      latestVersion: z.number().int().describe("The newest saved version (may be an inactive draft)"),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      activatedAt: z.string(),
+      activatedBy: z.string(),
+      coverage: CoverageSchema.optional().describe(
+        "Share of accounts the active version qualifies (after its re-scoring)",
+      ),
+      versionAgeDays: z.number().int(),
+      reviewDue: z.boolean().describe("True when the active version is older than 90 days"),
+      rescoreId: z.string().optional().describe("The background re-scoring this change started"),
+      savedVersion: z.number().int().optional(),
+      changes: z.array(ChangeSchema).optional(),
+    }),
   )
   .openapi("Icp");
+
+export const RescoreSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(["running", "completed"]),
+    dryRun: z.boolean(),
+    reason: z.string(),
+    icpId: z.string().optional(),
+    icpVersion: z.number().optional(),
+    at: z.string(),
+    shards: z.number().int(),
+    shardsDone: z.number().int(),
+    processed: z.number().int().describe("Accounts re-scored so far"),
+    changed: z.number().int().describe("Accounts whose score or explanation changed"),
+    qualified: z.number().int(),
+    transitions: z.record(z.string(), z.number()).describe('Counts per tier transition, e.g. "nurture->priority"'),
+    samples: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+    coverage: CoverageSchema.optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .openapi("Rescore");
 
 export const IcpVersionSchema = z
   .object({
@@ -34,6 +91,8 @@ export const IcpVersionSchema = z
     definition: IcpDefinition,
     createdAt: z.string(),
     createdBy: z.string(),
+    changes: z.array(ChangeSchema).describe("What changed against the previous version"),
+    coverage: CoverageSchema.optional(),
   })
   .openapi("IcpVersion");
 

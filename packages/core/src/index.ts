@@ -1,4 +1,5 @@
 export * from "./account.js";
+export * from "./backtest.js";
 export * from "./columns.js";
 export * from "./conditions.js";
 export * from "./demo.js";

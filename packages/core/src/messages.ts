@@ -33,3 +33,15 @@ export const TierChangedEvent = z.object({
   source: z.string(),
 });
 export type TierChangedEvent = z.infer<typeof TierChangedEvent>;
+
+/** One page of one shard of a re-scoring job on the rescore queue; the next page follows as a new message. */
+export const RescorePageMessage = z.object({
+  kind: z.literal("rescore-page"),
+  workspaceId: z.string().min(1),
+  jobId: z.string().min(1),
+  shard: z.number().int().nonnegative(),
+  page: z.number().int().nonnegative(),
+  /** Last account id of the previous page; absent on the first page. */
+  after: z.string().optional(),
+});
+export type RescorePageMessage = z.infer<typeof RescorePageMessage>;

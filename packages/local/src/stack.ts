@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { API, configToEnv, createStore, createTable, type Store, type StoreConfig } from "@icp/store";
+import { API, configToEnv, createStore, createTable, SCHEDULES, type Store, type StoreConfig } from "@icp/store";
 import { startFauxqs } from "fauxqs";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
 import { type SqsLambda, startPoller } from "./poller.js";
@@ -38,6 +38,8 @@ export type StackOptions = {
   /** Seconds before a failed message is retried locally (AWS uses the visibility timeout). */
   retryDelay?: number;
   onWorkerError?: (e: unknown) => void;
+  /** Run SCHEDULES on timers (default true); tests call the handlers themselves. */
+  schedules?: boolean;
 };
 
 export type Stack = {
@@ -102,6 +104,23 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         onError: o.onWorkerError ?? ((e) => console.error(`[${q.spec.name}]`, e)),
       });
       stops.push(() => poller.stop());
+    }
+
+    // Schedules (EventBridge in AWS): a timer each, never overlapping itself.
+    for (const sched of SCHEDULES) {
+      const run = (await importHandler(sched.handler)) as () => Promise<unknown>;
+      let busy = false;
+      const timer = setInterval(() => {
+        if (busy || o.schedules === false) return;
+        busy = true;
+        run()
+          .catch((e) => (o.onWorkerError ?? console.error)(e))
+          .finally(() => {
+            busy = false;
+          });
+      }, sched.localEverySeconds * 1000);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
     }
 
     const { app } = (await import(handlerUrl(API.handler))) as { app: { fetch: (r: Request) => Promise<Response> } };

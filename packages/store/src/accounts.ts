@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AccountFacts,
   accountId,
@@ -12,8 +12,8 @@ import {
   type TierChangedEvent,
 } from "@icp/core";
 import type { Store } from "./clients.js";
-import { queryAll } from "./icps.js";
-import { keys } from "./keys.js";
+import { keys, SHARDS } from "./keys.js";
+import { queryAll } from "./query.js";
 
 export type TierHistoryEntry = {
   eventId: string;
@@ -138,7 +138,7 @@ export async function listContacts(store: Store, ws: string, id: string): Promis
   });
 }
 
-export type AccountFilter = { tier?: Tier; segment?: string; icpId?: string };
+export type AccountFilter = { tier?: Tier; segment?: string; icpId?: string; icpVersion?: number };
 export type Page<T> = { items: T[]; nextCursor?: string };
 
 const TIER_ORDER: Tier[] = ["priority", "nurture", "generic", "disqualified"];
@@ -175,6 +175,10 @@ export async function listAccounts(
   if (f.icpId) {
     filters.push("icpId = :icp");
     values[":icp"] = f.icpId;
+  }
+  if (f.icpVersion !== undefined) {
+    filters.push("icpVersion = :icpv");
+    values[":icpv"] = f.icpVersion;
   }
   const bySegment = f.segment !== undefined;
   if (bySegment && f.tier) {
@@ -257,4 +261,55 @@ export function tierChangedEvent(ws: string, a: AccountRecord, h: TierHistoryEnt
     at: h.at,
     source: h.source,
   };
+}
+
+/**
+ * Every account of a workspace, read shard by shard from the stable account index. Costs one
+ * read per account: for reviews and backtests over history, not for request paths.
+ */
+export async function allAccounts(store: Store, ws: string): Promise<AccountRecord[]> {
+  const out: AccountRecord[] = [];
+  await Promise.all(
+    Array.from({ length: SHARDS }, async (_, shard) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await store.ddb.send(
+          new QueryCommand({
+            TableName: store.cfg.tableName,
+            IndexName: "gsi3",
+            KeyConditionExpression: "gsi3pk = :pk",
+            ExpressionAttributeValues: { ":pk": keys.accountShardPartition(ws, shard) },
+            ExclusiveStartKey: start,
+          }),
+        );
+        out.push(...(res.Items ?? []).map(toAccount));
+        start = res.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return out;
+}
+
+/** Record (or clear, with null) the deal outcome of an account. */
+export async function setAccountOutcome(
+  store: Store,
+  ws: string,
+  id: string,
+  outcome: AccountRecord["outcome"] | null,
+): Promise<boolean> {
+  try {
+    await store.ddb.send(
+      new UpdateCommand({
+        TableName: store.cfg.tableName,
+        Key: keys.account(ws, id),
+        UpdateExpression: outcome ? "SET outcome = :o" : "REMOVE outcome",
+        ConditionExpression: "attribute_exists(pk)",
+        ...(outcome ? { ExpressionAttributeValues: { ":o": outcome } } : {}),
+      }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as Error).name === "ConditionalCheckFailedException") return false;
+    throw e;
+  }
 }

@@ -1,15 +1,40 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { type CompiledIcp, compileIcp, type Icp, type IcpDefinition, newId } from "@icp/core";
+import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type CompiledIcp,
+  type Coverage,
+  compileIcp,
+  diffIcp,
+  type Icp,
+  type IcpChange,
+  type IcpDefinition,
+  newId,
+} from "@icp/core";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
+import { queryAll } from "./query.js";
 
-export type StoredIcp = Icp & { createdAt: string; updatedAt: string };
+/**
+ * An ICP's head: the active version's definition (what scores accounts) plus bookkeeping.
+ * `version` is the active version; `latestVersion` the newest saved (it may be a draft).
+ */
+export type StoredIcp = Icp & {
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  activatedAt: string;
+  activatedBy: string;
+};
+
 export type IcpVersionRecord = {
   id: string;
   version: number;
   definition: IcpDefinition;
   createdAt: string;
   createdBy: string;
+  /** What changed against the previous version. */
+  changes: IcpChange[];
+  /** Share of the workspace's accounts this version qualifies, from its last full re-scoring. */
+  coverage?: Coverage & { at: string };
 };
 
 export class VersionConflictError extends Error {}
@@ -19,91 +44,171 @@ function toIcp(item: Record<string, unknown>): StoredIcp {
     ...(item.definition as IcpDefinition),
     id: item.id as string,
     version: item.version as number,
+    latestVersion: (item.latestVersion ?? item.version) as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
+    activatedAt: (item.activatedAt ?? item.updatedAt) as string,
+    activatedBy: (item.activatedBy ?? "") as string,
   };
 }
 
+function toVersion(i: Record<string, unknown>): IcpVersionRecord {
+  const v: IcpVersionRecord = {
+    id: i.id as string,
+    version: i.version as number,
+    definition: i.definition as IcpDefinition,
+    createdAt: i.createdAt as string,
+    createdBy: i.createdBy as string,
+    changes: (i.changes ?? []) as IcpChange[],
+  };
+  if (i.coverage) v.coverage = i.coverage as IcpVersionRecord["coverage"];
+  return v;
+}
+
+const cancelled = (e: unknown) => (e as Error).name === "TransactionCanceledException";
+
+export async function createIcp(store: Store, ws: string, def: IcpDefinition, actor: string): Promise<StoredIcp> {
+  const id = newId("icp");
+  const now = new Date().toISOString();
+  const head = {
+    id,
+    version: 1,
+    latestVersion: 1,
+    status: def.status,
+    definition: def,
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: now,
+    activatedBy: actor,
+  };
+  await store.ddb.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: store.cfg.tableName,
+            Item: {
+              ...keys.icpVersion(ws, id, 1),
+              type: "icp-version",
+              v: 1,
+              id,
+              version: 1,
+              definition: def,
+              createdAt: now,
+              createdBy: actor,
+              changes: [],
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: store.cfg.tableName,
+            Item: { ...keys.icpHead(ws, id), type: "icp", v: 1, ...head },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+      ],
+    }),
+  );
+  return toIcp(head);
+}
+
 /**
- * Write version `version` of an ICP: the immutable version item and the head (current
- * definition) in one transaction, conditioned on the head still being at `version - 1`,
- * so two concurrent edits cannot both become version n.
+ * Save a new version (numbered after the latest). With `activate` it also becomes the
+ * version that scores accounts. The head's `latestVersion` condition makes two concurrent
+ * saves unable to both become version n.
  */
-async function writeVersion(
+export async function saveIcpVersion(
   store: Store,
   ws: string,
   id: string,
-  version: number,
   def: IcpDefinition,
   actor: string,
-  createdAt: string,
-) {
+  activate: boolean,
+): Promise<{ icp: StoredIcp; version: IcpVersionRecord } | undefined> {
+  const head = await getIcp(store, ws, id);
+  if (!head) return undefined;
+  const latest = await getIcpVersion(store, ws, id, head.latestVersion);
+  const n = head.latestVersion + 1;
   const now = new Date().toISOString();
-  const table = store.cfg.tableName;
+  const version: IcpVersionRecord = {
+    id,
+    version: n,
+    definition: def,
+    createdAt: now,
+    createdBy: actor,
+    changes: latest ? diffIcp(latest.definition, def) : [],
+  };
+  const set = ["latestVersion = :n", "updatedAt = :now"];
+  const values: Record<string, unknown> = { ":n": n, ":now": now, ":prev": head.latestVersion };
+  if (activate) {
+    set.push("version = :n", "#def = :def", "#s = :status", "activatedAt = :now", "activatedBy = :actor");
+    Object.assign(values, { ":def": def, ":status": def.status, ":actor": actor });
+  }
   try {
     await store.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
           {
             Put: {
-              TableName: table,
-              Item: {
-                ...keys.icpVersion(ws, id, version),
-                type: "icp-version",
-                v: 1,
-                id,
-                version,
-                definition: def,
-                createdAt: now,
-                createdBy: actor,
-              },
+              TableName: store.cfg.tableName,
+              Item: { ...keys.icpVersion(ws, id, n), type: "icp-version", v: 1, ...version },
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },
           {
-            Put: {
-              TableName: table,
-              Item: {
-                ...keys.icpHead(ws, id),
-                type: "icp",
-                v: 1,
-                id,
-                version,
-                status: def.status,
-                definition: def,
-                createdAt,
-                updatedAt: now,
-              },
-              ConditionExpression: version === 1 ? "attribute_not_exists(pk)" : "version = :prev",
-              ...(version === 1 ? {} : { ExpressionAttributeValues: { ":prev": version - 1 } }),
+            Update: {
+              TableName: store.cfg.tableName,
+              Key: keys.icpHead(ws, id),
+              UpdateExpression: `SET ${set.join(", ")}`,
+              ConditionExpression: "latestVersion = :prev",
+              ...(activate ? { ExpressionAttributeNames: { "#s": "status", "#def": "definition" } } : {}),
+              ExpressionAttributeValues: values,
             },
           },
         ],
       }),
     );
   } catch (e) {
-    if ((e as Error).name === "TransactionCanceledException")
-      throw new VersionConflictError(`ICP ${id} changed meanwhile; retry`);
+    if (cancelled(e)) throw new VersionConflictError(`ICP ${id} changed meanwhile; reload it and retry`);
     throw e;
   }
-  return { ...def, id, version, createdAt, updatedAt: now } satisfies StoredIcp;
+  const icp: StoredIcp = activate
+    ? { ...head, ...def, version: n, latestVersion: n, updatedAt: now, activatedAt: now, activatedBy: actor }
+    : { ...head, latestVersion: n, updatedAt: now };
+  return { icp, version };
 }
 
-export async function createIcp(store: Store, ws: string, def: IcpDefinition, actor: string): Promise<StoredIcp> {
-  return writeVersion(store, ws, newId("icp"), 1, def, actor, new Date().toISOString());
-}
-
-/** New version of an existing ICP; undefined when it does not exist. */
-export async function updateIcp(
+/** Make an existing version the active one (a rollback is activating an older version). */
+export async function activateIcpVersion(
   store: Store,
   ws: string,
   id: string,
-  def: IcpDefinition,
+  version: number,
   actor: string,
 ): Promise<StoredIcp | undefined> {
-  const head = await getIcp(store, ws, id);
-  if (!head) return undefined;
-  return writeVersion(store, ws, id, head.version + 1, def, actor, head.createdAt);
+  const v = await getIcpVersion(store, ws, id, version);
+  if (!v) return undefined;
+  const now = new Date().toISOString();
+  const res = await store.ddb.send(
+    new UpdateCommand({
+      TableName: store.cfg.tableName,
+      Key: keys.icpHead(ws, id),
+      UpdateExpression:
+        "SET version = :v, #def = :def, #s = :status, activatedAt = :now, activatedBy = :actor, updatedAt = :now",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#s": "status", "#def": "definition" },
+      ExpressionAttributeValues: {
+        ":v": version,
+        ":def": v.definition,
+        ":status": v.definition.status,
+        ":now": now,
+        ":actor": actor,
+      },
+      ReturnValues: "ALL_NEW",
+    }),
+  );
+  return res.Attributes ? toIcp(res.Attributes) : undefined;
 }
 
 export async function getIcp(store: Store, ws: string, id: string): Promise<StoredIcp | undefined> {
@@ -113,23 +218,34 @@ export async function getIcp(store: Store, ws: string, id: string): Promise<Stor
   return res.Item ? toIcp(res.Item) : undefined;
 }
 
-async function queryAll(store: Store, pk: string, skPrefix: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await store.ddb.send(
-      new QueryCommand({
-        TableName: store.cfg.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-        ExpressionAttributeValues: { ":pk": pk, ":p": skPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...(res.Items ?? []));
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return out;
+export async function getIcpVersion(
+  store: Store,
+  ws: string,
+  id: string,
+  version: number,
+): Promise<IcpVersionRecord | undefined> {
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.icpVersion(ws, id, version), ConsistentRead: true }),
+  );
+  return res.Item ? toVersion(res.Item) : undefined;
+}
+
+export async function setIcpVersionCoverage(
+  store: Store,
+  ws: string,
+  id: string,
+  version: number,
+  cov: Coverage,
+): Promise<void> {
+  await store.ddb.send(
+    new UpdateCommand({
+      TableName: store.cfg.tableName,
+      Key: keys.icpVersion(ws, id, version),
+      UpdateExpression: "SET coverage = :c",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":c": { ...cov, at: new Date().toISOString() } },
+    }),
+  );
 }
 
 export async function listIcps(store: Store, ws: string): Promise<StoredIcp[]> {
@@ -139,30 +255,24 @@ export async function listIcps(store: Store, ws: string): Promise<StoredIcp[]> {
 
 export async function listIcpVersions(store: Store, ws: string, id: string): Promise<IcpVersionRecord[]> {
   const k = keys.icpVersionPrefix(ws, id);
-  return (await queryAll(store, k.pk, k.skPrefix)).map((i) => ({
-    id: i.id as string,
-    version: i.version as number,
-    definition: i.definition as IcpDefinition,
-    createdAt: i.createdAt as string,
-    createdBy: i.createdBy as string,
-  }));
+  return (await queryAll(store, k.pk, k.skPrefix)).map(toVersion);
 }
 
 const compiled = new Map<string, CompiledIcp>();
 
-/** The workspace's active ICPs, compiled; compiled forms are reused per (id, version). */
-export async function activeIcps(store: Store, ws: string): Promise<CompiledIcp[]> {
-  const icps = (await listIcps(store, ws)).filter((i) => i.status === "active");
-  return icps.map((icp) => {
-    const key = `${ws}|${icp.id}|${icp.version}`;
-    let c = compiled.get(key);
-    if (!c) {
-      if (compiled.size > 1000) compiled.clear();
-      c = compileIcp(icp);
-      compiled.set(key, c);
-    }
-    return c;
-  });
+/** Compiled forms are reused per (workspace, id, version): definitions of a version never change. */
+export function compiledIcp(ws: string, icp: Icp): CompiledIcp {
+  const key = `${ws}|${icp.id}|${icp.version}`;
+  let c = compiled.get(key);
+  if (!c) {
+    if (compiled.size > 1000) compiled.clear();
+    c = compileIcp(icp);
+    compiled.set(key, c);
+  }
+  return c;
 }
 
-export { queryAll };
+/** The workspace's active ICPs, at their active versions, compiled. */
+export async function activeIcps(store: Store, ws: string): Promise<CompiledIcp[]> {
+  return (await listIcps(store, ws)).filter((i) => i.status === "active").map((icp) => compiledIcp(ws, icp));
+}

@@ -52,9 +52,13 @@ export async function putApiKey(store: Store, workspaceId: string, plain: string
   }
 }
 
-export async function workspaceForApiKey(store: Store, plain: string): Promise<string | undefined> {
+export type ApiKeyOwner = { workspaceId: string; label: string };
+
+export async function workspaceForApiKey(store: Store, plain: string): Promise<ApiKeyOwner | undefined> {
   const res = await store.ddb.send(
     new GetCommand({ TableName: store.cfg.tableName, Key: keys.apiKey(hashApiKey(plain)) }),
   );
-  return res.Item?.workspaceId as string | undefined;
+  return res.Item
+    ? { workspaceId: res.Item.workspaceId as string, label: (res.Item.label ?? "") as string }
+    : undefined;
 }

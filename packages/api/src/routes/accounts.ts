@@ -1,13 +1,17 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { Tier } from "@icp/core";
+import { mergeSignals, newId, Signal, Tier } from "@icp/core";
 import {
   type AccountRecord,
   accountTimeline,
+  activeIcps,
   decodeCursor,
   getAccount,
   listAccounts,
   listContacts,
+  publish,
+  rescoreAccount,
   resolveAccountRef,
+  setAccountOutcome,
 } from "@icp/store";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
@@ -58,6 +62,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
         query: z.object({
           tier: Tier.optional(),
           icp: z.string().max(40).optional(),
+          icpVersion: z.coerce.number().int().min(1).optional().describe("With icp: accounts scored by this version"),
           segment: z.string().max(63).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),
           cursor: z.string().max(2000).optional(),
@@ -88,6 +93,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
           ...(q.tier ? { tier: q.tier } : {}),
           ...(q.segment ? { segment: q.segment } : {}),
           ...(q.icp ? { icpId: q.icp } : {}),
+          ...(q.icpVersion ? { icpVersion: q.icpVersion } : {}),
         },
         q.limit,
         q.cursor,
@@ -138,5 +144,89 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
         { items: await accountTimeline(c.get("store"), c.get("workspaceId"), a, c.req.valid("query").limit) },
         200,
       );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/accounts/{ref}/signals",
+      tags: ["Accounts"],
+      summary: "Add intent signals (funding, hiring, new sales leader…) and re-score the account now",
+      request: {
+        params: RefParam,
+        body: {
+          required: true,
+          content: { "application/json": { schema: z.object({ signals: z.array(Signal).min(1).max(50) }) } },
+        },
+      },
+      responses: {
+        200: {
+          description: "Re-scored",
+          content: {
+            "application/json": {
+              schema: AccountSummarySchema.extend({
+                tierChange: z.object({ from: Tier.nullable(), to: Tier }).nullable(),
+              }),
+            },
+          },
+        },
+        ...problemResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const a = await load(c, c.req.valid("param").ref);
+      const { signals } = c.req.valid("json");
+      const store = c.get("store");
+      const ws = c.get("workspaceId");
+      const at = new Date().toISOString();
+      const r = await rescoreAccount(store, ws, a, await activeIcps(store, ws), {
+        source: `signal:${newId("evt")}`,
+        now: Date.parse(at),
+        at,
+        write: true,
+        mutate: (f) => ({ ...f, signals: mergeSignals(f.signals, signals) }),
+      });
+      if (r.event) await publish(store, "RouteQueue", [r.event]);
+      return c.json(
+        { ...summary(r.account), tierChange: r.event ? { from: r.event.from, to: r.event.to } : null },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/accounts/{ref}/outcome",
+      tags: ["Accounts"],
+      summary: "Record the deal outcome (won/lost) used by backtests and quarterly reviews; null clears it",
+      request: {
+        params: RefParam,
+        body: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: z.object({
+                outcome: z.enum(["won", "lost"]).nullable(),
+                amount: z.number().nonnegative().optional(),
+                at: z.iso.datetime({ offset: true }).optional().describe("When it was decided (default: now)"),
+              }),
+            },
+          },
+        },
+      },
+      responses: { 204: { description: "Recorded" }, ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const a = await load(c, c.req.valid("param").ref);
+      const b = c.req.valid("json");
+      const outcome = b.outcome
+        ? {
+            outcome: b.outcome,
+            at: b.at ? new Date(b.at).toISOString() : new Date().toISOString(),
+            ...(b.amount !== undefined ? { amount: b.amount } : {}),
+          }
+        : null;
+      await setAccountOutcome(c.get("store"), c.get("workspaceId"), a.id, outcome);
+      return c.body(null, 204);
     },
   );

@@ -76,12 +76,10 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
             "text/csv": { schema: z.string().openapi({ example: "Website,Company,# Employees\nacme.com,Acme,120\n" }) },
             "application/json": {
               schema: z.object({
-                accounts: z
-                  .array(z.unknown())
-                  .openapi({
-                    description:
-                      "Account objects: domain, name, industry, employees, revenue, country, growthStage, technologies[], techMaturity, signals[{type, at, amount?, detail?}], contacts[{email, firstName, lastName, title, linkedinUrl}]",
-                  }),
+                accounts: z.array(z.unknown()).openapi({
+                  description:
+                    "Account objects: domain, name, industry, employees, revenue, country, growthStage, technologies[], techMaturity, signals[{type, at, amount?, detail?}], contacts[{email, firstName, lastName, title, linkedinUrl}]",
+                }),
               }),
             },
           },

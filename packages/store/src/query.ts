@@ -1,0 +1,29 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Store } from "./clients.js";
+
+/** Every item of a partition whose sort key starts with `skPrefix`, following pagination. */
+export async function queryAll(store: Store, pk: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await store.ddb.send(
+      new QueryCommand({
+        TableName: store.cfg.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues: { ":pk": pk, ":p": skPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    out.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** Strip the table's bookkeeping attributes (keys, index keys, type, schema version) from an item. */
+export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!/^(pk|sk|type|v|gsi\d(pk|sk))$/.test(k)) out[k] = v;
+  return out;
+}

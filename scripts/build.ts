@@ -1,0 +1,120 @@
+/**
+ * Bundle every handler the manifest wires (API, queue workers, schedules) the way SST does on
+ * deploy (sst.config.ts uses the same format, minification and externals), so sizes and cold
+ * starts measured here are the deployed ones.
+ *
+ *   npm run build          -> dist/functions/<name>.mjs (+ .map), and a size table
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { API, QUEUES, SCHEDULES } from "@icp/store";
+import { build, type Metafile } from "esbuild";
+import plugins from "./esbuild-plugins.mjs";
+
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const OUT_DIR = join(ROOT, "dist/functions");
+
+/** SST's ESM banner: lets bundled CommonJS dependencies call `require` for Node built-ins. */
+const BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);";
+
+export type Bundle = {
+  /** Bundle name: the handler file's base name (`functions/ingest.handler` -> `ingest`). */
+  name: string;
+  handler: string;
+  kind: "api" | "worker" | "schedule";
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  /** Biggest inputs (bytes in the output), to see at a glance what a bundle is made of. */
+  top: { path: string; bytes: number }[];
+};
+
+export function wiredHandlers(): { handler: string; kind: Bundle["kind"] }[] {
+  return [
+    { handler: API.handler, kind: "api" },
+    ...QUEUES.map((q) => ({ handler: q.handler, kind: "worker" as const })),
+    ...SCHEDULES.map((s) => ({ handler: s.handler, kind: "schedule" as const })),
+  ];
+}
+
+/** Output bytes per package (or per first-party folder), from esbuild's metafile. */
+function topInputs(meta: Metafile, outFile: string, n = 5): Bundle["top"] {
+  const out = Object.entries(meta.outputs).find(([p]) => p.endsWith(outFile))?.[1];
+  const byPkg = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(out?.inputs ?? {})) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = m?.[1] ?? path.split("/").slice(0, 3).join("/");
+    byPkg.set(key, (byPkg.get(key) ?? 0) + bytesInOutput);
+  }
+  return [...byPkg.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([path, bytes]) => ({ path, bytes }));
+}
+
+export async function buildAll(): Promise<Bundle[]> {
+  rmSync(OUT_DIR, { recursive: true, force: true });
+  mkdirSync(OUT_DIR, { recursive: true });
+  const bundles: Bundle[] = [];
+  for (const { handler, kind } of wiredHandlers()) {
+    const src = handler.replace(/\.[A-Za-z_$][\w$]*$/, "");
+    const name = basename(src);
+    const res = await build({
+      entryPoints: { [name]: join(ROOT, `${src}.ts`) },
+      outdir: OUT_DIR,
+      outExtension: { ".js": ".mjs" },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      // ESM entry points of dual packages tree-shake better than their CommonJS builds.
+      mainFields: ["module", "main"],
+      minify: true,
+      sourcemap: true,
+      external: ["@aws-sdk/*"],
+      banner: { js: BANNER },
+      plugins,
+      metafile: true,
+      logLevel: "warning",
+    });
+    writeFileSync(join(OUT_DIR, `${name}.meta.json`), JSON.stringify(res.metafile));
+    const file = join(OUT_DIR, `${name}.mjs`);
+    const code = readFileSync(file);
+    bundles.push({
+      name,
+      handler,
+      kind,
+      file,
+      bytes: code.length,
+      gzipBytes: gzipSync(code).length,
+      top: topInputs(res.metafile, `${name}.mjs`),
+    });
+  }
+  return bundles;
+}
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+export function sizeTable(bundles: readonly Bundle[]): string {
+  const rows = bundles.map(
+    (b) =>
+      `| ${b.name} | ${b.kind} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${b.top
+        .slice(0, 3)
+        .map((t) => `${t.path} ${kb(t.bytes)}`)
+        .join(", ")} |`,
+  );
+  return ["| bundle | kind | size | gzip | largest parts |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    const bundles = await buildAll();
+    console.log(sizeTable(bundles));
+    console.log(`\n${bundles.length} bundles in ${OUT_DIR.replace(ROOT, "")}`);
+  } catch {
+    process.exit(1); // esbuild has already printed what failed, with its location
+  }
+}

@@ -1,0 +1,131 @@
+import { readdirSync } from "node:fs";
+import { DEMO_ICP, IcpDefinition, type IngestChunkMessage, type TierChangedEvent } from "@icp/core";
+import { API, createIcp, createImport, getImport, QUEUES, SCHEDULES, TABLE } from "@icp/store";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type TestStack, testStack } from "../support/stack.js";
+import { httpEvent, lambdaContext, scheduledEvent, sqsEvent } from "./lambda-events.js";
+
+/**
+ * Each functions/ module as Lambda runs it: imported fresh, after the SST_RESOURCE_* variables
+ * (here pointing at a local stack) are set, and invoked once with the event AWS would send.
+ */
+const ROOT = new URL("../../", import.meta.url);
+const fileOf = (handler: string) => `${handler.replace(/\.[A-Za-z_$][\w$]*$/, "")}.ts`;
+
+async function freshHandler<F>(handler: string): Promise<F> {
+  vi.resetModules();
+  const mod = (await import(/* @vite-ignore */ new URL(fileOf(handler), ROOT).href)) as Record<string, unknown>;
+  return mod[handler.split(".").pop() ?? "handler"] as F;
+}
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await testStack();
+});
+afterAll(() => s?.stop());
+
+/**
+ * One valid message per queue, and how to see that the handler acted on the local stack.
+ * A queue added to the manifest needs an entry here (the test below says so).
+ */
+const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promise<void> }>> = {
+  IngestQueue: async () => {
+    const importId = `imp_01HANDLERTEST${Date.now().toString().slice(-12)}`;
+    await createImport(s.store, s.workspace, {
+      id: importId,
+      format: "json",
+      total: 1,
+      rejected: 0,
+      accounts: 1,
+      chunks: 1,
+      rowsAccepted: 1,
+    });
+    const body: IngestChunkMessage = {
+      kind: "ingest-chunk",
+      workspaceId: s.workspace,
+      importId,
+      chunk: 0,
+      rows: [{ line: 2, account: { domain: "handler-test.io", name: "Handler Test", employees: 120 } }],
+      at: new Date().toISOString(),
+    };
+    return {
+      body,
+      verify: async () => {
+        expect(await getImport(s.store, s.workspace, importId)).toMatchObject({ status: "completed", accepted: 1 });
+        expect((await s.api("/v1/accounts/handler-test.io")).status).toBe(200);
+      },
+    };
+  },
+  RouteQueue: async () => {
+    const body: TierChangedEvent = {
+      kind: "tier-changed",
+      eventId: "evt_handler_test",
+      workspaceId: s.workspace,
+      accountId: "acc_handler_test",
+      domain: "handler-test.io",
+      from: null,
+      to: "nurture",
+      score: 55,
+      icpId: null,
+      icpVersion: null,
+      segment: "default",
+      at: new Date().toISOString(),
+      source: "test:handlers",
+    };
+    return { body };
+  },
+};
+
+describe("handler modules run with SST_RESOURCE_* pointing at the local stack", () => {
+  it("has the linked resources in the environment, as SST sets them", () => {
+    expect(JSON.parse(process.env[`SST_RESOURCE_${TABLE.name}`] ?? "{}")).toEqual({ name: s.cfg.tableName });
+    for (const q of QUEUES)
+      expect(JSON.parse(process.env[`SST_RESOURCE_${q.name}`] ?? "{}")).toEqual({ url: s.cfg.queues[q.name] });
+  });
+
+  it("covers every functions/*.ts module", () => {
+    const wired = [API.handler, ...QUEUES.map((q) => q.handler), ...SCHEDULES.map((x) => x.handler)].map(fileOf);
+    const files = readdirSync(new URL("functions/", ROOT)).filter((f) => f.endsWith(".ts"));
+    expect(files.map((f) => `functions/${f}`).sort()).toEqual([...wired].sort());
+    expect(Object.keys(VALID).sort(), "a valid sample message per queue in VALID").toEqual(
+      QUEUES.map((q) => q.name).sort(),
+    );
+  });
+
+  it(`${API.handler}: API Gateway v2 events for /health and an authenticated /v1/icps`, async () => {
+    await createIcp(s.store, s.workspace, IcpDefinition.parse(DEMO_ICP), "test");
+    type Http = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyResult>;
+    const handler = await freshHandler<Http>(API.handler);
+    const ctx = lambdaContext("api");
+
+    const health = await handler(httpEvent("GET", "/health"), ctx);
+    expect(health.statusCode).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ status: "ok" });
+
+    const icps = await handler(httpEvent("GET", "/v1/icps", { authorization: `Bearer ${s.apiKey}` }), ctx);
+    expect(icps.statusCode).toBe(200);
+    expect(JSON.parse(icps.body).items.map((i: { name: string }) => i.name)).toEqual([DEMO_ICP.name]);
+
+    const anonymous = await handler(httpEvent("GET", "/v1/icps"), ctx);
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  for (const q of QUEUES)
+    it(`${q.handler}: an SQS batch with one valid and one invalid message fails only the invalid one`, async () => {
+      const sample = VALID[q.name];
+      if (!sample) throw new Error(`add a valid ${q.name} message to VALID in test/infra/handlers.test.ts`);
+      const { body, verify } = await sample();
+      const handler = await freshHandler<(e: SQSEvent, c: Context) => Promise<SQSBatchResponse>>(q.handler);
+      const event = sqsEvent(q.name, [JSON.stringify(body), JSON.stringify({ kind: "nonsense" })]);
+      const res = await handler(event, lambdaContext(q.name));
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.messageId }]);
+      await verify?.();
+    });
+
+  for (const x of SCHEDULES)
+    it(`${x.handler}: an EventBridge scheduled event`, async () => {
+      const handler = await freshHandler<(e: unknown, c: Context) => Promise<unknown>>(x.handler);
+      await handler(scheduledEvent(x.name), lambdaContext(x.name)); // a throw fails the test
+    });
+});
