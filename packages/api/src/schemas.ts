@@ -113,6 +113,12 @@ export const ImportSchema = z
     chunks: z.number().int(),
     chunksDone: z.number().int(),
     progress: z.number().describe("0..1"),
+    accountsDone: z.number().int().optional(),
+    qualified: z.number().int().optional().describe("Ingested accounts that qualify against an active ICP"),
+    coverage: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Share of ingested accounts that qualify, with warning too-broad (>50%) or too-narrow (<5%)"),
     createdAt: z.string(),
     updatedAt: z.string(),
     completedAt: z.string().optional(),

@@ -1,11 +1,12 @@
 import type { IcpDefinition } from "./icp.js";
+import { stableJson } from "./stable-json.js";
 
 export type IcpChange =
   | { op: "changed"; path: string; from: unknown; to: unknown }
   | { op: "added"; path: string; to: unknown }
   | { op: "removed"; path: string; from: unknown };
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 
 function diffList<T>(path: string, a: readonly T[], b: readonly T[], key: (x: T) => string, out: IcpChange[]) {
   const before = new Map(a.map((x) => [key(x), x]));

@@ -11,3 +11,4 @@ export * from "./import-rows.js";
 export * from "./lift.js";
 export * from "./messages.js";
 export * from "./scoring.js";
+export * from "./stable-json.js";

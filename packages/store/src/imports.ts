@@ -21,6 +21,9 @@ export type ImportJob = {
   accounts: number;
   chunks: number;
   chunksDone: number;
+  /** Accounts ingested so far, and how many of them qualify against an active ICP. */
+  accountsDone?: number;
+  qualified?: number;
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
@@ -179,8 +182,9 @@ export async function markChunkDone(
   ws: string,
   importId: string,
   chunk: number,
-  accepted: number,
+  done: { rows: number; accounts: number; qualified: number },
 ): Promise<void> {
+  const accepted = done.rows;
   const table = store.cfg.tableName;
   const now = new Date().toISOString();
   try {
@@ -198,10 +202,18 @@ export async function markChunkDone(
             Update: {
               TableName: table,
               Key: keys.importJob(ws, importId),
-              UpdateExpression: "ADD accepted :n, chunksDone :one SET updatedAt = :now, #s = :processing",
+              UpdateExpression:
+                "ADD accepted :n, chunksDone :one, accountsDone :a, qualified :q SET updatedAt = :now, #s = :processing",
               ConditionExpression: "attribute_exists(pk)",
               ExpressionAttributeNames: { "#s": "status" },
-              ExpressionAttributeValues: { ":n": accepted, ":one": 1, ":now": now, ":processing": "processing" },
+              ExpressionAttributeValues: {
+                ":n": accepted,
+                ":one": 1,
+                ":a": done.accounts,
+                ":q": done.qualified,
+                ":now": now,
+                ":processing": "processing",
+              },
             },
           },
         ],

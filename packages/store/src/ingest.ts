@@ -127,6 +127,7 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
   const events: TierChangedEvent[] = [];
   let written = 0;
   let unchanged = 0;
+  let qualified = 0;
   await inParallel(
     msg.rows.map((r, i) => ({ row: r.account, id: ids[i] as string })),
     16,
@@ -135,6 +136,7 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
       for (let attempt = 0; ; attempt++) {
         if (prev?.lastSource === source) {
           unchanged++;
+          if (prev.qualified) qualified++;
           const last = prev.tierHistory[prev.tierHistory.length - 1];
           if (last?.source === source) events.push(tierChangedEvent(ws, prev, last));
           return;
@@ -143,6 +145,7 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
         try {
           await putAccountIfUnchanged(store, ws, next);
           written++;
+          if (next.qualified) qualified++;
           const last = next.tierHistory[next.tierHistory.length - 1];
           if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
           return;
@@ -154,7 +157,11 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
     },
   );
   if (events.length) await publish(store, "RouteQueue", events);
-  await markChunkDone(store, ws, msg.importId, msg.chunk, msg.rowCount ?? msg.rows.length);
+  await markChunkDone(store, ws, msg.importId, msg.chunk, {
+    rows: msg.rowCount ?? msg.rows.length,
+    accounts: msg.rows.length,
+    qualified,
+  });
   return { written, unchanged, tierChanges: events.length };
 }
 

@@ -9,6 +9,7 @@ import {
   newId,
   type RescorePageMessage,
   scoreAll,
+  stableJson,
   type Tier,
   type TierChangedEvent,
 } from "@icp/core";
@@ -175,8 +176,8 @@ const sameScore = (a: AccountRecord, b: AccountRecord) =>
   a.icpId === b.icpId &&
   a.icpVersion === b.icpVersion &&
   a.agingAt === b.agingAt &&
-  JSON.stringify(a.breakdown) === JSON.stringify(b.breakdown) &&
-  JSON.stringify(a.disqualifiedBy) === JSON.stringify(b.disqualifiedBy);
+  stableJson(a.breakdown) === stableJson(b.breakdown) &&
+  stableJson(a.disqualifiedBy) === stableJson(b.disqualifiedBy);
 
 export type RescoreOutcome = { account: AccountRecord; changed: boolean; event?: TierChangedEvent };
 
@@ -308,16 +309,27 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
     ":done": done ? 1 : 0,
     ":now": new Date().toISOString(),
   };
-  const add = ["processed :n", "changed :changed", "qualified :q", "shardsDone :done"];
-  const set = ["updatedAt = :now"];
+  // Every attribute is aliased: DynamoDB reserves plain words such as "processed".
+  Object.assign(names, {
+    "#processed": "processed",
+    "#changed": "changed",
+    "#qualified": "qualified",
+    "#shardsDone": "shardsDone",
+    "#updatedAt": "updatedAt",
+    "#transitions": "transitions",
+    "#samples": "samples",
+    "#icpQualified": "icpQualified",
+  });
+  const add = ["#processed :n", "#changed :changed", "#qualified :q", "#shardsDone :done"];
+  const set = ["#updatedAt = :now"];
   let i = 0;
   for (const [t, n] of Object.entries(transitions)) {
     names[`#t${i}`] = t;
     values[`:t${i}`] = n;
-    add.push(`transitions.#t${i} :t${i}`);
+    add.push(`#transitions.#t${i} :t${i}`);
     if (samples[t]?.length) {
       values[`:s${i}`] = samples[t];
-      set.push(`samples.#t${i} = list_append(if_not_exists(samples.#t${i}, :empty), :s${i})`);
+      set.push(`#samples.#t${i} = list_append(if_not_exists(#samples.#t${i}, :empty), :s${i})`);
       values[":empty"] = [];
     }
     i++;
@@ -325,9 +337,10 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
   for (const [icpId, n] of Object.entries(icpQualified)) {
     names[`#q${i}`] = icpId;
     values[`:q${i}`] = n;
-    add.push(`icpQualified.#q${i} :q${i}`);
+    add.push(`#icpQualified.#q${i} :q${i}`);
     i++;
   }
+  const jobUpdate = `SET ${set.join(", ")} ADD ${add.join(", ")}`;
   try {
     await store.ddb.send(
       new TransactWriteCommand({
@@ -357,8 +370,11 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
             Update: {
               TableName: table,
               Key: keys.rescoreJob(ws, msg.jobId),
-              UpdateExpression: `SET ${set.join(", ")} ADD ${add.join(", ")}`,
-              ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+              UpdateExpression: jobUpdate,
+              // DynamoDB refuses names the expression does not use.
+              ExpressionAttributeNames: Object.fromEntries(
+                Object.entries(names).filter(([k]) => jobUpdate.includes(k)),
+              ),
               ExpressionAttributeValues: values,
             },
           },

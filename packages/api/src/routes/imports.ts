@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ImportFileError, type ParsedImport, parseCsv, parseJsonAccounts } from "@icp/core";
+import { coverage, ImportFileError, type ParsedImport, parseCsv, parseJsonAccounts } from "@icp/core";
 import { getImport, type ImportJob, listImports, listRowErrors, submitImport } from "@icp/store";
 import type { HonoRequest } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -13,6 +13,8 @@ export const MAX_IMPORT_BYTES = 25 * 1024 * 1024;
 const view = (job: ImportJob) => ({
   ...job,
   progress: job.total === 0 ? 1 : Math.min(1, (job.accepted + job.rejected) / job.total),
+  // Share of this upload's accounts that qualify, with the too-broad / too-narrow warning.
+  ...(job.accountsDone ? { coverage: coverage(job.accountsDone, job.qualified ?? 0) } : {}),
 });
 
 const IdParam = z.object({
