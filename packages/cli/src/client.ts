@@ -52,7 +52,8 @@ export class Client {
         res = await fetch(url, {
           method: o.method ?? "GET",
           headers,
-          body: o.body ?? null,
+          // A Blob is a BodyInit under both Node's and the DOM's typings (a Uint8Array is not in the latter).
+          body: typeof o.body === "string" || !o.body ? (o.body ?? null) : new Blob([new Uint8Array(o.body)]),
           signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
         });
       } catch (e) {
