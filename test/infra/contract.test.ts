@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand, type ReceiveMessageCommandInput } from "@aws
 import { type Stack, startStack } from "@icp/local";
 import { API, dlqName, QUEUES, SCHEDULES, TABLE } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { externalFor } from "../../scripts/lambda-bundle.mjs";
 import { type Declared, evaluateSstConfig, refPath } from "./sst-fake.js";
 
 /**
@@ -222,7 +223,14 @@ describe("sst.config.ts", () => {
       expect(fn.runtime, owner).toBe("nodejs20.x");
       expect((fn.environment as Record<string, string>).POWERTOOLS_SERVICE_NAME, owner).toBe("icp-sequencer");
       expect((fn.link as unknown[]).map(refPath).sort(), owner).toEqual(links);
-      expect(fn.nodejs, owner).toMatchObject({ format: "esm", esbuild: { external: ["@aws-sdk/*"] } });
+      const kind = owner === API.name ? "api" : QUEUES.some((q) => q.name === owner) ? "worker" : "schedule";
+      // The same bundling as `npm run build` (what bench/bundles.ts measures).
+      expect(fn.nodejs, owner).toEqual({
+        format: "esm",
+        minify: true,
+        esbuild: { external: externalFor(kind) },
+        plugins: "./scripts/lambda-bundle.mjs",
+      });
     }
     const api = functionsOf([one("sst.aws.ApiGatewayV2", API.name)])[0]?.fn;
     expect(api).toMatchObject({ timeout: `${API.timeout} seconds`, memory: `${API.memory} MB` });

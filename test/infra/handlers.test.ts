@@ -1,9 +1,26 @@
 import { readdirSync } from "node:fs";
-import { DEMO_ICP, IcpDefinition, type IngestChunkMessage, type TierChangedEvent } from "@icp/core";
-import { API, createIcp, createImport, getImport, QUEUES, SCHEDULES, TABLE } from "@icp/store";
+import {
+  DEMO_ICP,
+  IcpDefinition,
+  type IngestChunkMessage,
+  type RescorePageMessage,
+  type TierChangedEvent,
+} from "@icp/core";
+import {
+  API,
+  createIcp,
+  createImport,
+  getImport,
+  getRescore,
+  QUEUES,
+  SCHEDULES,
+  startRescore,
+  TABLE,
+} from "@icp/store";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type TestStack, testStack } from "../support/stack.js";
+import { createWorkspace } from "../../scripts/create-workspace.js";
+import { eventually, type TestStack, testStack } from "../support/stack.js";
 import { httpEvent, lambdaContext, scheduledEvent, sqsEvent } from "./lambda-events.js";
 
 /**
@@ -75,6 +92,25 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
     };
     return { body };
   },
+  RescoreQueue: async () => {
+    // A real job: the stack's own workers take its other shards; this message is shard 0's first page.
+    const job = await startRescore(s.store, s.workspace, { reason: "handlers test" });
+    const body: RescorePageMessage = {
+      kind: "rescore-page",
+      workspaceId: s.workspace,
+      jobId: job.id,
+      shard: 0,
+      page: 0,
+    };
+    return {
+      body,
+      verify: async () => {
+        await eventually(async () =>
+          (await getRescore(s.store, s.workspace, job.id))?.status === "completed" ? true : undefined,
+        );
+      },
+    };
+  },
 };
 
 describe("handler modules run with SST_RESOURCE_* pointing at the local stack", () => {
@@ -128,4 +164,13 @@ describe("handler modules run with SST_RESOURCE_* pointing at the local stack", 
       const handler = await freshHandler<(e: unknown, c: Context) => Promise<unknown>>(x.handler);
       await handler(scheduledEvent(x.name), lambdaContext(x.name)); // a throw fails the test
     });
+});
+
+describe("scripts/create-workspace.ts (run under `sst shell` against a deployed stage)", () => {
+  it("creates a workspace whose new key the API accepts, and refuses unsafe ids", async () => {
+    const key = await createWorkspace(s.store, "acme-test", "Acme");
+    const res = await fetch(`${s.url}/v1/icps`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    await expect(createWorkspace(s.store, "W#evil", "x")).rejects.toThrow(/must match/);
+  });
 });

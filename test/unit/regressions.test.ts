@@ -42,3 +42,67 @@ describe("regressions found by the unit-test review", () => {
     expect(matchPersona([{ name: "vp", titles: ["VP Sales"] }], { title: "Senior VP Sales Europe" })).toBe("vp");
   });
 });
+
+describe("regressions found by the lifecycle review", () => {
+  const base = {
+    name: "x",
+    criteria: [{ id: "c", kind: "firmographic", field: "industry", operator: "in", values: ["SaaS"], points: 50 }],
+  };
+  const now = Date.parse("2026-11-20T00:00:00Z");
+  const tenDaysAgo = "2026-11-10";
+
+  it("ages accounts whose disqualifiers or segments look at signal windows", async () => {
+    const { compileIcp, nextAgingAt } = await import("@icp/core");
+    const def = IcpDefinition.parse({
+      ...base,
+      disqualifiers: [
+        { id: "d", field: "signals", operator: "within-days", values: ["funding"], days: 30, reason: "r" },
+      ],
+      segments: [{ name: "hot", when: [{ field: "signals", operator: "within-days", days: 30 }] }],
+    });
+    const icp = compileIcp({ ...def, id: "i", version: 1 });
+    const facts = { domain: "a.com", industry: "SaaS", signals: [{ type: "funding" as const, at: tenDaysAgo }] };
+    expect(nextAgingAt([icp], facts, now)).toBe(Date.parse(tenDaysAgo) + 30 * 86_400_000 + 1);
+  });
+
+  it("bands the lift on its rounded value", async () => {
+    const { icpLift } = await import("@icp/core");
+    expect(icpLift({ accounts: 5, won: 3, conversion: 0.6 }, { accounts: 5, won: 1, conversion: 0.2 })).toEqual({
+      lift: 3,
+      band: "3-4x",
+    });
+    expect(icpLift({ accounts: 5, won: 3, conversion: 0.6 }, { accounts: 10, won: 1, conversion: 0.1 })).toEqual({
+      lift: 6,
+      band: "5x+",
+    });
+  });
+
+  it("collapses duplicate signals on an account's first write too", async () => {
+    const { nextAccountState } = await import("@icp/store");
+    const dup = { type: "funding" as const, at: tenDaysAgo };
+    const s1 = nextAccountState(
+      "acc_X",
+      undefined,
+      { domain: "a.com", signals: [dup, dup] },
+      [],
+      now,
+      "import:a#0",
+      "2026-11-20T00:00:00Z",
+    );
+    expect(s1.facts.signals).toEqual([dup]);
+  });
+
+  it("diffs segment order and refuses duplicate persona names", async () => {
+    const { diffIcp } = await import("@icp/core");
+    const seg = (name: string) => ({ name, when: [{ field: "industry", operator: "eq", value: name }] });
+    const a = IcpDefinition.parse({ ...base, segments: [seg("a"), seg("b")] });
+    const b = IcpDefinition.parse({ ...base, segments: [seg("b"), seg("a")] });
+    expect(diffIcp(a, b)).toEqual([{ op: "changed", path: "segments.order", from: ["a", "b"], to: ["b", "a"] }]);
+    const p = { name: "p", titles: ["CEO"] };
+    expect(IcpDefinition.safeParse({ ...base, personas: [p, p] }).error?.issues[0]?.path).toEqual([
+      "personas",
+      1,
+      "name",
+    ]);
+  });
+});

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from "./context.js";
 import { docsRoutes } from "./docs.js";
 import { Problem, problemResponse, validationProblem } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
+import { apiKeyRoutes } from "./routes/apikeys.js";
 import { icpRoutes } from "./routes/icps.js";
 import { importRoutes } from "./routes/imports.js";
 import { rescoreRoutes } from "./routes/rescores.js";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", importRoutes);
   app.route("/", accountRoutes);
   app.route("/", rescoreRoutes);
+  app.route("/", apiKeyRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

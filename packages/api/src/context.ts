@@ -10,6 +10,7 @@ export type AppEnv = {
     workspaceId: string;
     /** Who is acting, for version history: `key:<label of the API key>`. */
     actor: string;
+    apiKeyId: string;
     store: Store;
   };
 };

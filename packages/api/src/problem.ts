@@ -7,6 +7,8 @@ export const PROBLEMS = {
   validation: { status: 400, title: "Request is not valid" },
   unprocessable: { status: 422, title: "Content cannot be processed" },
   unauthorized: { status: 401, title: "Missing or invalid API key" },
+  forbidden: { status: 403, title: "API key lacks the scope" },
+  "service-unavailable": { status: 503, title: "Overloaded, retry later" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "payload-too-large": { status: 413, title: "Payload too large" },

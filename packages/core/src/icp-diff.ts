@@ -44,6 +44,12 @@ export function diffIcp(a: IcpDefinition, b: IcpDefinition): IcpChange[] {
   diffList("criteria", a.criteria, b.criteria, (c) => c.id, out);
   diffList("disqualifiers", a.disqualifiers, b.disqualifiers, (c) => c.id, out);
   diffList("segments", a.segments, b.segments, (s) => s.name, out);
+  // The first matching segment wins, so their order is part of the definition.
+  const order = (d: IcpDefinition) =>
+    d.segments
+      .map((s) => s.name)
+      .filter((n) => a.segments.some((x) => x.name === n) && b.segments.some((x) => x.name === n));
+  if (!same(order(a), order(b))) out.push({ op: "changed", path: "segments.order", from: order(a), to: order(b) });
   diffList("personas", a.personas, b.personas, (p) => p.name, out);
   return out;
 }

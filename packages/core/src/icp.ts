@@ -163,6 +163,11 @@ export const IcpDefinition = z
       "segments",
       "name",
     );
+    dup(
+      d.personas.map((p) => p.name),
+      "personas",
+      "name",
+    );
   });
 export type IcpDefinition = z.infer<typeof IcpDefinition>;
 export type IcpDefinitionInput = z.input<typeof IcpDefinition>;

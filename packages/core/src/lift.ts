@@ -36,8 +36,9 @@ export function icpLift(icp: Rate, nonIcp: Rate): { lift: number | null; band: L
   if (icp.conversion === null || nonIcp.conversion === null) return { lift: null, band: "insufficient-data" };
   if (nonIcp.conversion === 0)
     return icp.conversion > 0 ? { lift: null, band: "5x+" } : { lift: null, band: "insufficient-data" };
-  const lift = icp.conversion / nonIcp.conversion;
-  return { lift: Math.round(lift * 100) / 100, band: liftBand(lift) };
+  // Banded on the rounded ratio: 0.6 / 0.2 is 2.9999999999999996 in floating point, and is 3x.
+  const lift = Math.round((icp.conversion / nonIcp.conversion) * 100) / 100;
+  return { lift, band: liftBand(lift) };
 }
 
 export type LabelledResult = { tier: Tier; qualified: boolean; outcome: Outcome };

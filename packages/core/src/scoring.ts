@@ -133,8 +133,9 @@ export function nextAgingAt(icps: readonly CompiledIcp[], facts: AccountFacts, n
   const consider = (t: number) => {
     if (t > now && (next === undefined || t < next)) next = t;
   };
+  // Criteria, disqualifiers and segment conditions can all look at signal windows.
   for (const { icp } of icps)
-    for (const c of icp.criteria) {
+    for (const c of [...icp.criteria, ...icp.disqualifiers, ...icp.segments.flatMap((seg) => seg.when)]) {
       if (c.operator !== "within-days") continue;
       const types = c.values?.length ? new Set<string>(c.values) : undefined;
       for (const s of facts.signals ?? []) {

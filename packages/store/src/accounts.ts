@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AccountFacts,
   accountId,
@@ -312,4 +312,39 @@ export async function setAccountOutcome(
     if ((e as Error).name === "ConditionalCheckFailedException") return false;
     throw e;
   }
+}
+
+/**
+ * Erase an account and everything stored under it (contacts, timeline) on request. Aggregates
+ * it contributed to elsewhere hold no personal data and are left as they are.
+ */
+export async function deleteAccount(store: Store, ws: string, id: string): Promise<number> {
+  const pk = keys.account(ws, id).pk;
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await store.ddb.send(
+      new QueryCommand({
+        TableName: store.cfg.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": pk },
+        ProjectionExpression: "pk, sk",
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  for (const batch of batches) {
+    let pending = batch.map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt > 8) throw new Error(`could not delete ${pending.length} items of account ${id}`);
+      if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const res = await store.ddb.send(new BatchWriteCommand({ RequestItems: { [store.cfg.tableName]: pending } }));
+      pending = (res.UnprocessedItems?.[store.cfg.tableName] ?? []) as typeof pending;
+    }
+  }
+  return items.length;
 }

@@ -1,4 +1,5 @@
 export * from "./accounts.js";
+export * from "./apikeys.js";
 export * from "./batch.js";
 export * from "./clients.js";
 export * from "./config.js";

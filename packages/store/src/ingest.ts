@@ -176,7 +176,9 @@ export function nextAccountState(
   at: string,
 ): AccountRecord {
   const { contacts, ...rowFacts } = row;
-  const facts = prev ? (({ contacts: _c, ...f }) => f)(mergeAccounts(prev.facts, rowFacts)) : rowFacts;
+  // Merged even for a new account, so that duplicate signals or technologies in one row collapse
+  // the same way on the first write as on any later one.
+  const { contacts: _c, ...facts } = mergeAccounts(prev?.facts ?? { domain: row.domain }, rowFacts);
   const s = scoreBest(icps, facts, row.domain, now);
   const aging = nextAgingAt(icps, facts, now);
   const tier = s?.tier ?? "generic";

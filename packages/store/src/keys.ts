@@ -1,7 +1,7 @@
 /**
  * Every key of the single table is built here and nowhere else. Tenant data always starts
  * with `W#<workspaceId>`; the API-key lookup is the one global item (it is how a request
- * finds its workspace) and it stores only a hash.
+ * finds its workspace): keyed by the key's id, it stores only a hash.
  */
 const W = (ws: string) => {
   if (!ws || ws.includes("#")) throw new Error(`invalid workspace id "${ws}"`);
@@ -17,7 +17,9 @@ export const accountShard = (accountId: string) => CROCKFORD.indexOf(accountId.s
 const scoreDesc = (score: number) => String(1000 - Math.round(score)).padStart(4, "0");
 
 export const keys = {
-  apiKey: (hash: string) => ({ pk: `KEY#${hash}`, sk: "KEY" }),
+  apiKey: (keyId: string) => ({ pk: `KEY#${keyId}`, sk: "KEY" }),
+  workspaceApiKey: (ws: string, keyId: string) => ({ pk: W(ws), sk: `APIKEY#${keyId}` }),
+  workspaceApiKeyPrefix: (ws: string) => ({ pk: W(ws), skPrefix: "APIKEY#" }),
   workspace: (ws: string) => ({ pk: W(ws), sk: "WS" }),
 
   icpHead: (ws: string, icpId: string) => ({ pk: W(ws), sk: `ICP#${icpId}` }),

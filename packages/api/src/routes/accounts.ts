@@ -5,6 +5,7 @@ import {
   accountTimeline,
   activeIcps,
   decodeCursor,
+  deleteAccount,
   getAccount,
   listAccounts,
   listContacts,
@@ -227,6 +228,21 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
           }
         : null;
       await setAccountOutcome(c.get("store"), c.get("workspaceId"), a.id, outcome);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/accounts/{ref}",
+      tags: ["Accounts"],
+      summary: "Erase an account with its contacts and timeline (data-deletion requests)",
+      request: { params: RefParam },
+      responses: { 204: { description: "Erased" }, ...problemResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const a = await load(c, c.req.valid("param").ref);
+      await deleteAccount(c.get("store"), c.get("workspaceId"), a.id);
       return c.body(null, 204);
     },
   );
