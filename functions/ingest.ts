@@ -3,4 +3,4 @@ import { ingestChunk, storeFromEnv } from "@icp/store";
 import { sqsHandler } from "./lib/sqs-batch.js";
 
 /** SQS: one import chunk -> accounts merged, scored, written; tier changes published. */
-export const handler = sqsHandler("ingest", IngestChunkMessage, (msg) => ingestChunk(storeFromEnv(), msg));
+export const handler = sqsHandler("IngestQueue", IngestChunkMessage, (msg) => ingestChunk(storeFromEnv(), msg));

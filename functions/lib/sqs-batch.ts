@@ -1,38 +1,56 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { deadLetter, type QueueName, storeFromEnv } from "@icp/store";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
 
 export const logger = new Logger({ serviceName: "icp-sequencer" });
 
-/** A message that can never succeed (bad JSON, wrong shape): it fails, and after the queue's
- * maxReceiveCount SQS moves it to the DLQ; the log line carries the reason. */
+/** A message that can never succeed (not JSON, wrong shape): retrying it is pointless. */
 export class PoisonMessageError extends Error {}
 
 /**
  * SQS handler with partial batch failures: each record is parsed with its zod schema and
- * handled on its own; failed ones are reported back so only they are retried, and one bad
+ * handled on its own. A poison message goes straight to the queue's DLQ with its reason
+ * (and counts as handled); any other failure is reported back so that only that record is
+ * retried, and after maxReceiveCount the redrive policy parks it in the DLQ. One bad
  * message never fails the batch or the worker.
  */
 export function sqsHandler<T>(
-  name: string,
+  queue: QueueName,
   schema: z.ZodType<T>,
   handle: (msg: T, record: SQSRecord) => Promise<unknown>,
 ) {
   const processor = new BatchProcessor(EventType.SQS);
-  const record = async (r: SQSRecord) => {
+  const parse = (r: SQSRecord): T => {
     let body: unknown;
     try {
       body = JSON.parse(r.body);
     } catch {
-      throw new PoisonMessageError(`${name}: message ${r.messageId} is not JSON`);
+      throw new PoisonMessageError("not JSON");
     }
     const parsed = schema.safeParse(body);
-    if (!parsed.success)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
       throw new PoisonMessageError(
-        `${name}: message ${r.messageId} does not match its schema: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
+        `does not match its schema: ${issue?.path.join(".") || "message"}: ${issue?.message}`,
       );
-    await handle(parsed.data, r);
+    }
+    return parsed.data;
+  };
+  const record = async (r: SQSRecord) => {
+    let msg: T;
+    try {
+      msg = parse(r);
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (await deadLetter(storeFromEnv(), queue, r.body, reason, r.messageId)) {
+        logger.warn("poison message dead-lettered", { queue, messageId: r.messageId, reason });
+        return;
+      }
+      throw e;
+    }
+    await handle(msg, r);
   };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const res = await processPartialResponse(event, record, processor, {
@@ -40,7 +58,7 @@ export function sqsHandler<T>(
       throwOnFullBatchFailure: false,
     });
     res.batchItemFailures.forEach((f, i) => {
-      logger.warn("message failed", { queue: name, messageId: f.itemIdentifier, error: String(processor.errors[i]) });
+      logger.warn("message failed", { queue, messageId: f.itemIdentifier, error: String(processor.errors[i]) });
     });
     return res;
   };

@@ -210,23 +210,37 @@ describe("ingest through the queue into DynamoDB Local", () => {
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: 1,
             VisibilityTimeout: 0,
+            MessageAttributeNames: ["All"],
           }),
         );
-        const bodies = (res.Messages ?? []).map((m) => m.Body);
-        return bodies.length >= 2 ? bodies : undefined;
+        const msgs = (res.Messages ?? []).map((m) => [m.Body, m.MessageAttributes?.reason?.StringValue]);
+        return msgs.length >= 2 ? msgs : undefined;
       },
       30_000,
       "poison messages in the DLQ",
     );
-    expect(dead.sort()).toEqual(["{not json", JSON.stringify({ kind: "ingest-chunk", rows: "nope" })].sort());
+    // Dead-lettered at once, with the reason, rather than after maxReceiveCount retries.
+    expect(dead.sort()).toEqual(
+      [
+        ["{not json", "not JSON"],
+        [JSON.stringify({ kind: "ingest-chunk", rows: "nope" }), expect.stringMatching(/does not match its schema/)],
+      ].sort(),
+    );
   });
 
   it("the Lambda handler reports partial batch failures", async () => {
     const good = await chunk([{ line: 2, account: { domain: "handler.example.com" } }]);
+    // Well-formed, but its import does not exist: a failure that is retried, not poison.
+    const orphan = {
+      ...good,
+      importId: "imp_01ARZ3NDEKTSV4RRFFQ69GZZZZ",
+      rows: [{ line: 2, account: { domain: "orphan.example.com" } }],
+    };
     const event: SQSEvent = {
       Records: [
-        { messageId: "m1", body: "nope" },
+        { messageId: "m1", body: JSON.stringify(orphan) },
         { messageId: "m2", body: JSON.stringify(good) },
+        { messageId: "m3", body: "poison" },
       ].map((r) => ({
         ...r,
         receiptHandle: r.messageId,

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requireApiKey } from "./auth.js";
 import type { AppDeps, AppEnv } from "./context.js";
 import { docsRoutes } from "./docs.js";
+import { logger, requestLog, shedLoad } from "./observability.js";
 import { Problem, problemResponse, validationProblem } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { apiKeyRoutes } from "./routes/apikeys.js";
@@ -19,6 +20,8 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  app.use("*", requestLog);
+  app.use("/v1/*", shedLoad(deps.maxInFlight ?? Number(process.env.ICP_MAX_IN_FLIGHT ?? 512)));
   app.use("*", async (c, next) => {
     c.set("store", deps.store());
     await next();
@@ -68,12 +71,15 @@ export function createApp(deps: AppDeps) {
     }
     if (err instanceof SyntaxError)
       return problemResponse(c, new Problem("validation", `malformed body: ${err.message}`));
-    console.error(
-      JSON.stringify({ level: "error", msg: "unhandled", path: c.req.path, error: String(err), stack: err.stack }),
-    );
+    logger.error("unhandled", {
+      requestId: c.get("requestId"),
+      path: c.req.path,
+      error: String(err),
+      stack: err.stack,
+    });
     return problemResponse(
       c,
-      new Problem("internal", "something went wrong on our side; the request id is in the logs"),
+      new Problem("internal", `something went wrong on our side; quote request id ${c.get("requestId")} to support`),
     );
   });
   return app;

@@ -3,6 +3,8 @@ import type { Store } from "@icp/store";
 export type AppDeps = {
   /** The store for this request; a function so Lambda builds it lazily from linked resources. */
   store: () => Store;
+  /** Requests in flight per process before answering 503 (default 512). */
+  maxInFlight?: number;
 };
 
 export type AppEnv = {
@@ -11,6 +13,7 @@ export type AppEnv = {
     /** Who is acting, for version history: `key:<label of the API key>`. */
     actor: string;
     apiKeyId: string;
+    requestId: string;
     store: Store;
   };
 };

@@ -85,7 +85,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     });
     const queues = await createQueues(bootstrap.sqs, o.queuePrefix ?? "");
     const urls = Object.fromEntries(Object.values(queues).map((q) => [q.spec.name, q.url])) as StoreConfig["queues"];
-    const cfg: StoreConfig = { ...bootstrap.cfg, queues: urls };
+    const dlqs = Object.fromEntries(Object.values(queues).map((q) => [q.spec.name, q.dlqUrl])) as StoreConfig["dlqs"];
+    const cfg: StoreConfig = { ...bootstrap.cfg, queues: urls, ...(dlqs ? { dlqs } : {}) };
     Object.assign(process.env, configToEnv(cfg));
     process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
     const store = createStore(cfg);

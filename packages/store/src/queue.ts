@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import type { QueueName } from "./manifest.js";
@@ -32,4 +32,33 @@ export async function publish(store: Store, queue: QueueName, messages: readonly
     bytes += size;
   }
   if (batch.length) await flush();
+}
+
+/**
+ * Put a message that can never succeed on its queue's DLQ with the reason, instead of letting
+ * it be retried until the redrive policy moves it there without one. False when the queue
+ * has no DLQ configured (the caller then fails the message the ordinary way).
+ */
+export async function deadLetter(
+  store: Store,
+  queue: QueueName,
+  body: string,
+  reason: string,
+  messageId: string,
+): Promise<boolean> {
+  const url = store.cfg.dlqs?.[queue];
+  if (!url) return false;
+  await store.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: url,
+      MessageBody: body,
+      MessageAttributes: {
+        reason: { DataType: "String", StringValue: reason.slice(0, 1000) },
+        sourceQueue: { DataType: "String", StringValue: queue },
+        originalMessageId: { DataType: "String", StringValue: messageId },
+        failedAt: { DataType: "String", StringValue: new Date().toISOString() },
+      },
+    }),
+  );
+  return true;
 }

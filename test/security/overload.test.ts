@@ -1,0 +1,36 @@
+import { createApp } from "@icp/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestStack, testStack } from "../support/stack.js";
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await testStack();
+});
+afterAll(() => s?.stop());
+
+describe("overload and request ids", () => {
+  it("sheds load past the in-flight limit with 503 + Retry-After, never queueing", async () => {
+    const app = createApp({ store: () => s.store, maxInFlight: 2 });
+    const slow = Array.from({ length: 2 }, () =>
+      app.request("/v1/imports", {
+        method: "POST",
+        headers: { authorization: `Bearer ${s.apiKey}`, "content-type": "text/csv" },
+        body: `Website\n${Array.from({ length: 30_000 }, (_, i) => `s${i}.example.com`).join("\n")}\n`,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await app.request("/v1/icps", { headers: { authorization: `Bearer ${s.apiKey}` } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect((await res.json()).type).toBe("/problems/service-unavailable");
+    for (const r of await Promise.all(slow)) expect(r.status).toBe(202);
+    expect((await app.request("/v1/icps", { headers: { authorization: `Bearer ${s.apiKey}` } })).status).toBe(200);
+  });
+
+  it("answers every request with a request id, echoing the caller's", async () => {
+    const res = await s.api("/v1/icps", { headers: { "x-request-id": "trace-123" } });
+    expect(res.headers.get("x-request-id")).toBe("trace-123");
+    expect((await s.api("/v1/icps")).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
