@@ -8,6 +8,6 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    env: { NODE_NO_WARNINGS: "1", POWERTOOLS_LOG_LEVEL: "ERROR" },
+    env: { NODE_NO_WARNINGS: "1", POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true" },
   },
 });

@@ -1,10 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { deadLetter, type QueueName, storeFromEnv } from "@icp/store";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
 
 export const logger = new Logger({ serviceName: "icp-sequencer" });
+/** CloudWatch metrics (EMF log lines) per queue: handled, failed, dead-lettered, and what handlers count. */
+export const metrics = new Metrics({ namespace: "icp-sequencer", serviceName: "icp-sequencer" });
 
 /** A message that can never succeed (not JSON, wrong shape): retrying it is pointless. */
 export class PoisonMessageError extends Error {}
@@ -46,11 +49,15 @@ export function sqsHandler<T>(
       const reason = (e as Error).message;
       if (await deadLetter(storeFromEnv(), queue, r.body, reason, r.messageId)) {
         logger.warn("poison message dead-lettered", { queue, messageId: r.messageId, reason });
+        metrics.addMetric("DeadLettered", MetricUnit.Count, 1);
         return;
       }
       throw e;
     }
-    await handle(msg, r);
+    const counts = await handle(msg, r);
+    // Handlers may return counts (accounts written, tier changes…) to publish as metrics.
+    if (counts && typeof counts === "object")
+      for (const [k, v] of Object.entries(counts)) if (typeof v === "number") metrics.addMetric(k, MetricUnit.Count, v);
   };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const res = await processPartialResponse(event, record, processor, {
@@ -60,6 +67,10 @@ export function sqsHandler<T>(
     res.batchItemFailures.forEach((f, i) => {
       logger.warn("message failed", { queue, messageId: f.itemIdentifier, error: String(processor.errors[i]) });
     });
+    metrics.addDimension("queue", queue);
+    metrics.addMetric("Handled", MetricUnit.Count, event.Records.length - res.batchItemFailures.length);
+    metrics.addMetric("Failed", MetricUnit.Count, res.batchItemFailures.length);
+    metrics.publishStoredMetrics();
     return res;
   };
 }

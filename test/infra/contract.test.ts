@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, type ReceiveMessageCommandInput } from "@aws-sdk/client-sqs";
 import { type Stack, startStack } from "@icp/local";
-import { API, dlqName, QUEUES, SCHEDULES, TABLE } from "@icp/store";
+import { API, configToEnv, dlqName, QUEUES, SCHEDULES, TABLE } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { externalFor } from "../../scripts/lambda-bundle.mjs";
 import { type Declared, evaluateSstConfig, refPath } from "./sst-fake.js";
@@ -93,6 +93,8 @@ function sstTopology(): Topology {
 
 let stack: Stack;
 let localTopology: Topology;
+/** Resource names the local stack hands its handlers as SST_RESOURCE_<Name>, like SST's links. */
+let linkedLocally: string[];
 
 async function readLocalTopology(): Promise<Topology> {
   const ddb = stack.store.ddb;
@@ -164,6 +166,9 @@ beforeAll(async () => {
     onWorkerError: () => {},
   });
   localTopology = await readLocalTopology();
+  linkedLocally = Object.keys(configToEnv(stack.cfg))
+    .filter((k) => k.startsWith("SST_RESOURCE_"))
+    .map((k) => k.slice("SST_RESOURCE_".length));
 });
 afterAll(() => stack?.stop());
 
@@ -190,6 +195,12 @@ describe("sst.config.ts and the local stack declare the same infrastructure", ()
 });
 
 describe("sst.config.ts", () => {
+  it("keeps point-in-time recovery on the table", () => {
+    expect(one("sst.aws.Dynamo", TABLE.name).args.transform).toEqual({
+      table: { pointInTimeRecovery: { enabled: true } },
+    });
+  });
+
   it("gives every queue a DLQ of its own, with a CloudWatch alarm on its depth", () => {
     const dlqs = all("sst.aws.Queue").filter((d) => !d.args.dlq);
     expect(dlqs.map((d) => d.name).sort()).toEqual(QUEUES.map((q) => dlqName(q.name)).sort());
@@ -215,10 +226,12 @@ describe("sst.config.ts", () => {
     }
   });
 
-  it("builds every function on nodejs20.x with Powertools' service name, linked to the table and every queue", () => {
+  it("builds every function on nodejs20.x with Powertools' service name, linked to what the local stack links", () => {
     const fns = functionsOf(declared);
     expect(fns.length).toBe(1 + QUEUES.length + SCHEDULES.length);
-    const links = [TABLE.name, ...QUEUES.map((q) => q.name)].sort();
+    // The local stack sets SST_RESOURCE_<Name> for each resource a handler may read, as SST's links do.
+    const links = [...linkedLocally].sort();
+    expect(links).toEqual(expect.arrayContaining([TABLE.name, ...QUEUES.map((q) => q.name)]));
     for (const { owner, fn } of fns) {
       expect(fn.runtime, owner).toBe("nodejs20.x");
       expect((fn.environment as Record<string, string>).POWERTOOLS_SERVICE_NAME, owner).toBe("icp-sequencer");
@@ -315,7 +328,7 @@ describe("sst.config.ts", () => {
         function: { handler: "functions/extra-sweep.handler", timeout: "300 seconds", runtime: "nodejs20.x" },
       });
       const links = (cron.args.function as FunctionArgs).link as unknown[];
-      expect(links.map(refPath)).toContain("ExtraQueue");
+      expect(links.map(refPath)).toEqual(expect.arrayContaining(["ExtraQueue", "ExtraQueueDlq"]));
     } finally {
       vi.doUnmock("../../packages/store/src/manifest.ts");
       vi.resetModules();

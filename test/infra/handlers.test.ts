@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
   DEMO_ICP,
   IcpDefinition,
@@ -10,6 +11,7 @@ import {
   API,
   createIcp,
   createImport,
+  dlqName,
   getImport,
   getRescore,
   QUEUES,
@@ -148,15 +150,39 @@ describe("handler modules run with SST_RESOURCE_* pointing at the local stack", 
   });
 
   for (const q of QUEUES)
-    it(`${q.handler}: an SQS batch with one valid and one invalid message fails only the invalid one`, async () => {
+    it(`${q.handler}: of one valid and one invalid message, only the invalid one fails`, async () => {
       const sample = VALID[q.name];
       if (!sample) throw new Error(`add a valid ${q.name} message to VALID in test/infra/handlers.test.ts`);
       const { body, verify } = await sample();
       const handler = await freshHandler<(e: SQSEvent, c: Context) => Promise<SQSBatchResponse>>(q.handler);
-      const event = sqsEvent(q.name, [JSON.stringify(body), JSON.stringify({ kind: "nonsense" })]);
-      const res = await handler(event, lambdaContext(q.name));
-      expect(res.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.messageId }]);
+      const poison = JSON.stringify({ kind: "nonsense", test: q.name });
+      const event = sqsEvent(q.name, [JSON.stringify(body), poison]);
+
+      // With its DLQ linked (as deployed), a poison message goes there at once, with its reason.
+      expect((await handler(event, lambdaContext(q.name))).batchItemFailures).toEqual([]);
       await verify?.();
+      const dlq = await eventually(async () => {
+        const res = await s.store.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: s.queues[q.name]?.dlqUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        return res.Messages?.find((m) => m.Body === poison);
+      });
+      expect(dlq.MessageAttributes?.reason?.StringValue).toMatch(/schema/);
+
+      // Without it, the message is reported failed: SQS retries it, then its redrive policy parks it.
+      vi.stubEnv(`SST_RESOURCE_${dlqName(q.name)}`, undefined);
+      try {
+        const only = sqsEvent(q.name, [poison]);
+        expect((await handler(only, lambdaContext(q.name))).batchItemFailures).toEqual([
+          { itemIdentifier: only.Records[0]?.messageId },
+        ]);
+      } finally {
+        vi.unstubAllEnvs();
+      }
     });
 
   for (const x of SCHEDULES)

@@ -181,12 +181,29 @@ export function zodRowErrors(error: z.ZodError, line: number): RowError[] {
 
 export type ParsedImport = { total: number; rows: ImportRow[]; errors: RowError[] };
 
+/** The header row's most frequent separator: Excel writes ";" in many locales and tabs as "Unicode text". */
+function sniffDelimiter(text: string): string {
+  const start = Math.max(0, text.search(/\S/));
+  const end = text.indexOf("\n", start);
+  const header = text.slice(start, end < 0 ? start + 65_536 : Math.min(end, start + 65_536)).replace(/"[^"]*"/g, "");
+  let best = ",";
+  let most = 0;
+  for (const d of [",", ";", "\t"]) {
+    const n = header.split(d).length - 1;
+    if (n > most) [best, most] = [d, n];
+  }
+  return best;
+}
+
 /** Parse a CSV upload; the header row is line 1 and data lines keep their file line numbers. */
 export function parseCsv(text: string, now: Date): ParsedImport {
   let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
     records = parse(text, {
       bom: true,
+      delimiter: sniffDelimiter(text),
+      // `Acme "The" Co` unquoted is a cell with quotes in it, not a reason to refuse the whole file.
+      relax_quotes: true,
       info: true,
       raw: true,
       relax_column_count: true,

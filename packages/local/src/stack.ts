@@ -89,6 +89,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const cfg: StoreConfig = { ...bootstrap.cfg, queues: urls, ...(dlqs ? { dlqs } : {}) };
     Object.assign(process.env, configToEnv(cfg));
     process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+    process.env.POWERTOOLS_METRICS_DISABLED ??= "true"; // EMF lines are for CloudWatch, not a terminal
     const store = createStore(cfg);
     await createTable(store);
 

@@ -79,6 +79,9 @@ export function toAccount(item: Record<string, unknown>): AccountRecord {
 
 export class StaleAccountError extends Error {}
 
+/** Optimistic writes retried this often on a contended account before the message is retried by SQS. */
+export const MAX_WRITE_ATTEMPTS = 12;
+
 /** Write an account only if nobody else wrote it since we read revision `a.rev - 1`. */
 export async function putAccountIfUnchanged(store: Store, ws: string, a: AccountRecord): Promise<void> {
   try {

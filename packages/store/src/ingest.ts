@@ -19,12 +19,13 @@ import {
   contactKey,
   getAccount,
   MAX_CONTACT_IDS,
+  MAX_WRITE_ATTEMPTS,
   putAccountIfUnchanged,
   StaleAccountError,
   TIER_HISTORY_LIMIT,
   tierChangedEvent,
 } from "./accounts.js";
-import { batchGet, batchPut, inParallel } from "./batch.js";
+import { batchGet, batchPut, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
 import { createImport, failImport, type ImportJob, isChunkDone, markChunkDone, putRowErrors } from "./imports.js";
@@ -150,7 +151,8 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
           if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
           return;
         } catch (e) {
-          if (!(e instanceof StaleAccountError) || attempt >= 5) throw e;
+          if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
+          await sleep(Math.random() * 20 * (attempt + 1)); // contended item: spread the retries
           prev = await getAccount(store, ws, id); // someone else wrote it: merge onto theirs
         }
       }

@@ -16,12 +16,13 @@ import {
 import {
   type AccountRecord,
   getAccount,
+  MAX_WRITE_ATTEMPTS,
   putAccountIfUnchanged,
   StaleAccountError,
   tierChangedEvent,
   toAccount,
 } from "./accounts.js";
-import { batchGet, inParallel } from "./batch.js";
+import { batchGet, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps, getIcp, setIcpVersionCoverage } from "./icps.js";
 import { nextAccountState } from "./ingest.js";
@@ -227,7 +228,8 @@ export async function rescoreAccount(
         ...(last?.source === opts.source ? { event: tierChangedEvent(ws, next, last) } : {}),
       };
     } catch (e) {
-      if (!(e instanceof StaleAccountError) || attempt >= 5) throw e;
+      if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
+      await sleep(Math.random() * 20 * (attempt + 1)); // contended item: spread the retries
       current = await getAccount(store, ws, current.id);
     }
   }

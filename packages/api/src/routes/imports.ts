@@ -4,6 +4,7 @@ import { getImport, type ImportJob, listImports, listRowErrors, submitImport } f
 import type { HonoRequest } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context.js";
+import { decodeUpload } from "../decode.js";
 import { Problem } from "../problem.js";
 import { ImportSchema, problemResponses } from "../schemas.js";
 
@@ -27,7 +28,8 @@ const IdParam = z.object({
 async function parseUpload(req: HonoRequest, contentType: string, now: Date): Promise<ParsedImport> {
   const type = contentType.split(";")[0]?.trim().toLowerCase();
   if (type === "text/csv" || type === "application/csv" || type === "text/plain")
-    return parseCsv(await req.text(), now);
+    // Bytes, not req.text(): Excel saves CSV as windows-1252 or UTF-16, which UTF-8 decoding would mangle.
+    return parseCsv(decodeUpload(new Uint8Array(await req.arrayBuffer()), req.query("filename")).text, now);
   if (type === "application/json") {
     let body: unknown;
     try {
