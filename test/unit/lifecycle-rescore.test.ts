@@ -98,7 +98,7 @@ describe("nextAccountState", () => {
       },
     ]);
     expect(s.facts).not.toHaveProperty("contacts");
-    expect(s.contactIds).toEqual([contactKey({ email: "ann@acme.com" })]);
+    expect(s.contacts).toEqual([{ email: "ann@acme.com", id: contactKey({ email: "ann@acme.com" }) }]);
   });
 
   it("is generic with score 0 and no ICP when the workspace has no active ICP", () => {
@@ -117,7 +117,7 @@ describe("nextAccountState", () => {
     expect(second.tierHistory).toEqual(first.tierHistory);
     expect(stableJson(second.facts)).toBe(stableJson(first.facts));
     expect(second).toMatchObject({ rev: 2, lastSource: "rescore:b", createdAt: NOW_ISO, updatedAt: LATER_ISO });
-    expect(second.contactIds).toEqual(first.contactIds);
+    expect(second.contacts).toEqual(first.contacts);
   });
 
   it("records one tier change when a new ICP version moves the account, then none", () => {

@@ -17,6 +17,21 @@ const CONTROL = /[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]/g;
 
 export type DecodedText = { text: string; encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252" };
 
+/**
+ * windows-1252's 0x80–0x9F (€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ); its five
+ * unassigned bytes stay C1 controls, as WHATWG decodes them.
+ */
+const CP1252_HIGH =
+  "\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f" +
+  "\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178";
+
+/** Node 20's TextDecoder("windows-1252") decodes latin1 (0x80–0x9F as C1 controls); map those bytes ourselves. */
+function decodeWindows1252(bytes: Uint8Array): string {
+  return new TextDecoder("windows-1252")
+    .decode(bytes)
+    .replace(/[\x80-\x9f]/g, (ch) => CP1252_HIGH[ch.charCodeAt(0) - 0x80] ?? ch);
+}
+
 function detect(bytes: Uint8Array): DecodedText {
   const [b0, b1, b2] = bytes;
   // Non-fatal after a BOM: the file said what it is; a stray bad byte becomes U+FFFD and is counted below.
@@ -27,7 +42,7 @@ function detect(bytes: Uint8Array): DecodedText {
   try {
     return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), encoding: "utf-8" };
   } catch {
-    return { text: new TextDecoder("windows-1252").decode(bytes), encoding: "windows-1252" };
+    return { text: decodeWindows1252(bytes), encoding: "windows-1252" };
   }
 }
 

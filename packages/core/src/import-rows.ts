@@ -292,7 +292,8 @@ function jsonToAccount(obj: Record<string, unknown>, line: number, now: Date): I
       structured[k] = v;
       continue;
     }
-    const col = resolveColumn(k) ?? (k in ALIAS_PASSTHROUGH ? (k as ImportField) : undefined);
+    // hasOwn, not `in`: "__proto__" or "constructor" are inherited keys, not columns.
+    const col = resolveColumn(k) ?? (Object.hasOwn(ALIAS_PASSTHROUGH, k) ? (k as ImportField) : undefined);
     // Whole numbers are written out in full: String(1e21) is "1e+21", which is no amount.
     if (typeof v === "number" && col)
       cells[col] = Number.isSafeInteger(v) || !Number.isInteger(v) ? String(v) : BigInt(v).toString();

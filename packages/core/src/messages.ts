@@ -34,6 +34,17 @@ export const TierChangedEvent = z.object({
 });
 export type TierChangedEvent = z.infer<typeof TierChangedEvent>;
 
+/** Tier changes travel in batches (one message per ingest chunk or rescore page), not one message each. */
+export const TierChangeBatch = z.object({
+  kind: z.literal("tier-changes"),
+  events: z.array(TierChangedEvent).min(1).max(500),
+});
+export type TierChangeBatch = z.infer<typeof TierChangeBatch>;
+
+/** What the route queue carries: a batch, or a single event. */
+export const RouteMessage = z.union([TierChangeBatch, TierChangedEvent]);
+export type RouteMessage = z.infer<typeof RouteMessage>;
+
 /** One page of one shard of a re-scoring job on the rescore queue; the next page follows as a new message. */
 export const RescorePageMessage = z.object({
   kind: z.literal("rescore-page"),

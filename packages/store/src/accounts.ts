@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import {
   type AccountFacts,
   accountId,
@@ -48,15 +55,19 @@ export type AccountRecord = {
   agingAt?: string;
   /** Deal outcome reported by the team (CRM sync or API), used by backtests and reviews. */
   outcome?: { outcome: "won" | "lost"; amount?: number; at: string };
-  /** Contacts known for the account (ids of its contact items), bounded. */
-  contactIds: string[];
+  /** The account's contacts, merged by email / LinkedIn / name (bounded by MAX_CONTACTS). */
+  contacts: StoredContact[];
   createdAt: string;
   updatedAt: string;
 };
 
 /** Tier history kept on the account item; older entries remain in the route queue's consumers. */
 export const TIER_HISTORY_LIMIT = 50;
-export const MAX_CONTACT_IDS = 1000;
+/**
+ * Contacts live inside the account item: one write per account keeps ingest at the cost of the
+ * account itself, and 500 contacts of ~300 bytes stay far below DynamoDB's 400 KB item limit.
+ */
+export const MAX_CONTACTS = 500;
 
 export function accountItem(ws: string, a: AccountRecord): Record<string, unknown> {
   return {
@@ -107,39 +118,16 @@ export function resolveAccountRef(ws: string, ref: string): string | undefined {
 }
 
 export async function getAccount(store: Store, ws: string, id: string): Promise<AccountRecord | undefined> {
-  const res = await store.ddb.send(new GetCommand({ TableName: store.cfg.tableName, Key: keys.account(ws, id) }));
+  const res = await store.ddb.send(
+    new GetCommand({ TableName: store.cfg.tableName, Key: keys.account(ws, id), ConsistentRead: true }),
+  );
   return res.Item ? toAccount(res.Item) : undefined;
 }
 
+/** A contact's stable id within its account (a hash of what identifies the person). */
 export const contactKey = (c: Contact) => createHash("sha256").update(contactIdentity(c)).digest("hex").slice(0, 24);
 
 export type StoredContact = Contact & { id: string; persona?: string };
-
-export function contactItem(
-  ws: string,
-  accountIdValue: string,
-  c: Contact,
-  persona: string | undefined,
-): Record<string, unknown> {
-  const id = contactKey(c);
-  return {
-    ...keys.contact(ws, accountIdValue, id),
-    type: "contact",
-    v: 1,
-    id,
-    accountId: accountIdValue,
-    ...c,
-    persona,
-  };
-}
-
-export async function listContacts(store: Store, ws: string, id: string): Promise<StoredContact[]> {
-  const k = keys.contactPrefix(ws, id);
-  return (await queryAll(store, k.pk, k.skPrefix)).map((i) => {
-    const { pk: _1, sk: _2, type: _3, v: _4, accountId: _5, ...c } = i;
-    return c as StoredContact;
-  });
-}
 
 export type AccountFilter = { tier?: Tier; segment?: string; icpId?: string; icpVersion?: number };
 export type Page<T> = { items: T[]; nextCursor?: string };
@@ -350,4 +338,34 @@ export async function deleteAccount(store: Store, ws: string, id: string): Promi
     }
   }
   return items.length;
+}
+
+/**
+ * Write many accounts in one transaction (up to 100), each conditioned on the revision it was
+ * read at. All or nothing: on any conflict the caller falls back to writing them one by one.
+ */
+export async function putAccountsIfUnchanged(
+  store: Store,
+  ws: string,
+  accounts: readonly AccountRecord[],
+): Promise<boolean> {
+  try {
+    await store.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: accounts.map((a) => ({
+          Put: {
+            TableName: store.cfg.tableName,
+            Item: accountItem(ws, a),
+            ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
+            ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
+          },
+        })),
+      }),
+    );
+    return true;
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === "TransactionCanceledException" || name === "TransactionConflictException") return false;
+    throw e;
+  }
 }

@@ -2,11 +2,13 @@ import {
   type AccountInput,
   accountId,
   type CompiledIcp,
+  type Contact,
   DEFAULT_SEGMENT,
   type IngestChunkMessage,
   matchPersona,
   mergeAccounts,
   mergeByDomain,
+  mergeContacts,
   newId,
   nextAgingAt,
   type ParsedImport,
@@ -15,22 +17,24 @@ import {
 } from "@icp/core";
 import {
   type AccountRecord,
-  contactItem,
   contactKey,
   getAccount,
-  MAX_CONTACT_IDS,
+  MAX_CONTACTS,
   MAX_WRITE_ATTEMPTS,
   putAccountIfUnchanged,
+  putAccountsIfUnchanged,
   StaleAccountError,
+  type StoredContact,
   TIER_HISTORY_LIMIT,
   tierChangedEvent,
+  toAccount,
 } from "./accounts.js";
-import { batchGet, batchPut, inParallel, sleep } from "./batch.js";
+import { batchGet, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
 import { createImport, failImport, type ImportJob, isChunkDone, markChunkDone, putRowErrors } from "./imports.js";
 import { keys } from "./keys.js";
-import { publish } from "./queue.js";
+import { publish, publishTierChanges } from "./queue.js";
 
 /** Accounts per ingest message: big enough to amortize round trips, small enough for SQS's 256 KiB. */
 export const CHUNK_ROWS = 100;
@@ -112,60 +116,80 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
   const icps = await activeIcps(store, ws);
   const source = `import:${msg.importId}#${msg.chunk}`;
   const now = Date.parse(msg.at);
-  const ids = msg.rows.map((r) => accountId(ws, r.account.domain));
+  const rows = msg.rows.map((r) => ({ row: r.account, id: accountId(ws, r.account.domain) }));
   const existing = await batchGet(
     store,
-    ids.map((id) => keys.account(ws, id)),
+    rows.map((r) => keys.account(ws, r.id)),
   );
-
-  // Contacts first: they are idempotent puts, so a crash before the account write loses nothing.
-  const personas = icps.flatMap((c) => c.icp.personas);
-  const contactItems = msg.rows.flatMap((r, i) =>
-    (r.account.contacts ?? []).map((c) => contactItem(ws, ids[i] as string, c, matchPersona(personas, c))),
-  );
-  await batchPut(store, contactItems);
 
   const events: TierChangedEvent[] = [];
-  let written = 0;
+  const finals: AccountRecord[] = [];
   let unchanged = 0;
-  let qualified = 0;
-  await inParallel(
-    msg.rows.map((r, i) => ({ row: r.account, id: ids[i] as string })),
-    16,
-    async ({ row, id }) => {
-      let prev = existing.get(`${keys.account(ws, id).pk}|A`) as AccountRecord | undefined;
+  const settle = (a: AccountRecord) => {
+    finals.push(a);
+    const last = a.tierHistory[a.tierHistory.length - 1];
+    if (last?.source === source) events.push(tierChangedEvent(ws, a, last));
+  };
+  const pending: { row: AccountInput; id: string; next: AccountRecord }[] = [];
+  for (const { row, id } of rows) {
+    const item = existing.get(`${keys.account(ws, id).pk}|A`);
+    const prev = item ? toAccount(item) : undefined;
+    if (prev?.lastSource === source) {
+      unchanged++; // written by an earlier delivery of this chunk
+      settle(prev);
+    } else pending.push({ row, id, next: nextAccountState(id, prev, row, icps, now, source, msg.at) });
+  }
+
+  // Fast path: one conditional transaction per 100 accounts. If any account changed since we
+  // read it (a concurrent import), write that group one by one, merging onto the newer state.
+  let written = 0;
+  for (const group of chunksOf(pending, TRANSACT_MAX)) {
+    if (
+      await putAccountsIfUnchanged(
+        store,
+        ws,
+        group.map((p) => p.next),
+      )
+    ) {
+      for (const p of group) settle(p.next);
+      written += group.length;
+      continue;
+    }
+    await inParallel(group, 16, async ({ row, id, next }) => {
+      let candidate = next;
       for (let attempt = 0; ; attempt++) {
-        if (prev?.lastSource === source) {
-          unchanged++;
-          if (prev.qualified) qualified++;
-          const last = prev.tierHistory[prev.tierHistory.length - 1];
-          if (last?.source === source) events.push(tierChangedEvent(ws, prev, last));
-          return;
-        }
-        const next = nextAccountState(id, prev, row, icps, now, source, msg.at);
         try {
-          await putAccountIfUnchanged(store, ws, next);
+          await putAccountIfUnchanged(store, ws, candidate);
           written++;
-          if (next.qualified) qualified++;
-          const last = next.tierHistory[next.tierHistory.length - 1];
-          if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
-          return;
+          return settle(candidate);
         } catch (e) {
           if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
           await sleep(Math.random() * 20 * (attempt + 1)); // contended item: spread the retries
-          prev = await getAccount(store, ws, id); // someone else wrote it: merge onto theirs
+          const prev = await getAccount(store, ws, id);
+          if (prev?.lastSource === source) return settle(prev);
+          candidate = nextAccountState(id, prev, row, icps, now, source, msg.at);
         }
       }
-    },
-  );
-  if (events.length) await publish(store, "RouteQueue", events);
+    });
+  }
+  await publishTierChanges(store, events);
   await markChunkDone(store, ws, msg.importId, msg.chunk, {
     rows: msg.rowCount ?? msg.rows.length,
     accounts: msg.rows.length,
-    qualified,
+    qualified: finals.filter((a) => a.qualified).length,
   });
   return { written, unchanged, tierChanges: events.length };
 }
+
+/** A contact with its id and the persona its title matches (first active ICP that has one). */
+function withPersona(c: Contact, icps: readonly CompiledIcp[]): StoredContact {
+  const persona = icps.map((i) => matchPersona(i.icp.personas, c)).find((p) => p !== undefined);
+  return { ...c, id: contactKey(c), ...(persona ? { persona } : {}) };
+}
+
+const TRANSACT_MAX = 100;
+const chunksOf = <T>(xs: readonly T[], n: number): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /** Pure: the account after merging `row` into `prev` and re-scoring it. */
 export function nextAccountState(
@@ -211,10 +235,10 @@ export function nextAccountState(
     tierHistory: history.slice(-TIER_HISTORY_LIMIT),
     lastSource: source,
     rev: (prev?.rev ?? 0) + 1,
-    contactIds: [...new Set([...(prev?.contactIds ?? []), ...(contacts ?? []).map(contactKey)])].slice(
-      0,
-      MAX_CONTACT_IDS,
-    ),
+    contacts: mergeContacts(
+      prev?.contacts,
+      (contacts ?? []).map((c) => withPersona(c, icps)),
+    ).slice(-MAX_CONTACTS) as StoredContact[],
     createdAt: prev?.createdAt ?? at,
     updatedAt: at,
   };

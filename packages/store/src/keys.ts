@@ -80,11 +80,6 @@ export const keys = {
   rescoreJob: (ws: string, jobId: string) => ({ pk: W(ws), sk: `RSC#${jobId}` }),
   rescoreShard: (ws: string, jobId: string, shard: number) => ({ pk: `${W(ws)}#RSC#${jobId}`, sk: `SHARD#${shard}` }),
   rescoreShardPrefix: (ws: string, jobId: string) => ({ pk: `${W(ws)}#RSC#${jobId}`, skPrefix: "SHARD#" }),
-  contact: (ws: string, accountId: string, contactKey: string) => ({
-    pk: `${W(ws)}#A#${accountId}`,
-    sk: `C#${contactKey}`,
-  }),
-  contactPrefix: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, skPrefix: "C#" }),
   /** Timeline entries sort by time; the event id keeps same-millisecond entries apart. */
   timelineEvent: (ws: string, accountId: string, at: string, eventId: string) => ({
     pk: `${W(ws)}#A#${accountId}`,

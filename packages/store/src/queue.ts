@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { TierChangeBatch, TierChangedEvent } from "@icp/core";
 import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import type { QueueName } from "./manifest.js";
@@ -61,4 +62,16 @@ export async function deadLetter(
     }),
   );
   return true;
+}
+
+/** Events per route message: ~400 bytes each keeps a message well under SQS's 256 KiB. */
+const EVENTS_PER_MESSAGE = 200;
+
+/** Publish tier changes to the route queue, many per message (consumers dedupe by event id). */
+export async function publishTierChanges(store: Store, events: readonly TierChangedEvent[]): Promise<void> {
+  if (!events.length) return;
+  const batches: TierChangeBatch[] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE)
+    batches.push({ kind: "tier-changes", events: events.slice(i, i + EVENTS_PER_MESSAGE) });
+  await publish(store, "RouteQueue", batches);
 }

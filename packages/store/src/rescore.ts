@@ -28,7 +28,7 @@ import { activeIcps, getIcp, setIcpVersionCoverage } from "./icps.js";
 import { nextAccountState } from "./ingest.js";
 import { keys, SHARDS } from "./keys.js";
 import { queryAll, withoutKeys } from "./query.js";
-import { publish } from "./queue.js";
+import { publish, publishTierChanges } from "./queue.js";
 
 /** Accounts read per rescore message. */
 export const RESCORE_PAGE = 100;
@@ -216,7 +216,6 @@ export async function rescoreAccount(
       opts.at,
     );
     next.facts = facts;
-    next.contactIds = current.contactIds;
     if (!opts.mutate && sameScore(current, next)) return { account: current, changed: false };
     if (!opts.write) return { account: next, changed: true };
     try {
@@ -299,7 +298,7 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
         list.push({ id, domain: r.account.domain, from, to: r.account.tier, score: r.account.score });
     }
   });
-  if (events.length) await publish(store, "RouteQueue", events);
+  await publishTierChanges(store, events);
 
   const after = page.LastEvaluatedKey ? ids[ids.length - 1] : undefined;
   const done = after === undefined;

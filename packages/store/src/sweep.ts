@@ -5,7 +5,7 @@ import { inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
 import { keys, SHARDS } from "./keys.js";
-import { publish } from "./queue.js";
+import { publishTierChanges } from "./queue.js";
 import { rescoreAccount } from "./rescore.js";
 
 export type SweepResult = { checked: number; changedTier: number };
@@ -60,6 +60,6 @@ export async function sweepAgedAccounts(store: Store, now = Date.now(), maxPerSh
       } while (start && seen < maxPerShard);
     },
   );
-  if (events.length) await publish(store, "RouteQueue", events);
+  await publishTierChanges(store, events);
   return { checked, changedTier: events.length };
 }

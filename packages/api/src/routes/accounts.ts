@@ -8,8 +8,7 @@ import {
   deleteAccount,
   getAccount,
   listAccounts,
-  listContacts,
-  publish,
+  publishTierChanges,
   rescoreAccount,
   resolveAccountRef,
   setAccountOutcome,
@@ -119,9 +118,8 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
     }),
     async (c) => {
       const a = await load(c, c.req.valid("param").ref);
-      const contacts = await listContacts(c.get("store"), c.get("workspaceId"), a.id);
-      const { lastSource: _l, rev: _r, contactIds: _c, ...rest } = a;
-      return c.json({ ...rest, ...summary(a), contacts }, 200);
+      const { lastSource: _l, rev: _r, ...rest } = a;
+      return c.json({ ...rest, ...summary(a), contacts: a.contacts ?? [] }, 200);
     },
   )
   .openapi(
@@ -187,7 +185,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
         write: true,
         mutate: (f) => ({ ...f, signals: mergeSignals(f.signals, signals) }),
       });
-      if (r.event) await publish(store, "RouteQueue", [r.event]);
+      if (r.event) await publishTierChanges(store, [r.event]);
       return c.json(
         { ...summary(r.account), tierChange: r.event ? { from: r.event.from, to: r.event.to } : null },
         200,

@@ -78,6 +78,9 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
         body: {
           content: {
             "text/csv": { schema: z.string().openapi({ example: "Website,Company,# Employees\nacme.com,Acme,120\n" }) },
+            // parseUpload reads these as CSV too; undeclared, the validator would answer 415 first.
+            "application/csv": { schema: z.string() },
+            "text/plain": { schema: z.string() },
             "application/json": {
               schema: z.object({
                 accounts: z.array(z.unknown()).openapi({
