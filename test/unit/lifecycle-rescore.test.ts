@@ -98,7 +98,10 @@ describe("nextAccountState", () => {
       },
     ]);
     expect(s.facts).not.toHaveProperty("contacts");
-    expect(s.contacts).toEqual([{ email: "ann@acme.com", id: contactKey({ email: "ann@acme.com" }) }]);
+    // Contacts live in the account, with their id and the persona their title matches.
+    expect(s.contacts).toEqual([
+      { email: "ann@acme.com", title: "VP Sales", id: contactKey({ email: "ann@acme.com" }), persona: "sales-leader" },
+    ]);
   });
 
   it("is generic with score 0 and no ICP when the workspace has no active ICP", () => {
@@ -180,7 +183,10 @@ describe("nextAccountState", () => {
     expect(next.facts.signals).toHaveLength(2);
     expect(next.tier).toBe("disqualified");
     expect(next.disqualifiedBy).toMatchObject({ id: "too-small" });
-    expect(next.contactIds).toEqual([contactKey({ email: "ann@acme.com" }), contactKey({ email: "bob@acme.com" })]);
+    expect(next.contacts.map((c) => c.id)).toEqual([
+      contactKey({ email: "ann@acme.com" }),
+      contactKey({ email: "bob@acme.com" }),
+    ]);
   });
 });
 
@@ -211,7 +217,7 @@ describe("re-scoring properties", () => {
         expect(state2.agingAt).toBe(state1.agingAt);
         expect(state2.tierHistory).toHaveLength(state1.tierHistory.length);
         expect(stableJson(state2.facts)).toBe(stableJson(state1.facts));
-        expect(state2.contactIds).toEqual(state1.contactIds);
+        expect(state2.contacts).toEqual(state1.contacts);
         expect(state2.createdAt).toBe(state1.createdAt);
         expect(state2.rev).toBe(state1.rev + 1);
       }),
