@@ -153,9 +153,22 @@ export function rowToAccount(cells: Cells, line: number, now: Date): ImportRow |
   return validateAccount(candidate, line, errors);
 }
 
+/**
+ * DynamoDB stores numbers of magnitude 1e-130 up to 1e126 only; one such value would fail the
+ * write of its whole ingest chunk (and the good rows in it), so it is this row's error instead.
+ */
+const storable = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+
 function validateAccount(candidate: unknown, line: number, errors: RowError[]): ImportRow | RowError[] {
   const parsed = AccountInput.safeParse(candidate);
   if (!parsed.success) errors.push(...zodRowErrors(parsed.error, line));
+  else {
+    const { revenue, signals } = parsed.data;
+    if (revenue !== undefined && !storable(revenue))
+      errors.push({ line, field: "revenue", message: `${revenue} is out of range` });
+    const amount = signals?.find((s) => s.amount !== undefined && !storable(s.amount))?.amount;
+    if (amount !== undefined) errors.push({ line, field: "signals.amount", message: `${amount} is out of range` });
+  }
   if (errors.length || !parsed.success) return dedupeErrors(errors);
   return { line, account: parsed.data };
 }
@@ -196,8 +209,11 @@ function sniffDelimiter(text: string): string {
 }
 
 /** Parse a CSV upload; the header row is line 1 and data lines keep their file line numbers. */
-export function parseCsv(text: string, now: Date): ParsedImport {
+export function parseCsv(input: string, now: Date): ParsedImport {
+  // One line ending: csv-parse counts a CRLF inside a quoted cell as two lines and lone CRs oddly.
+  const text = input.replace(/\r\n?/g, "\n");
   let records: { record: string[]; info: { lines: number }; raw: string }[];
+  let lastRecordEnd = 0;
   try {
     records = parse(text, {
       bom: true,
@@ -209,9 +225,24 @@ export function parseCsv(text: string, now: Date): ParsedImport {
       relax_column_count: true,
       skip_empty_lines: true,
       trim: true,
+      on_record: (record, context) => {
+        lastRecordEnd = context.lines;
+        return record;
+      },
     }) as never;
   } catch (e) {
-    const line = (e as { lines?: number }).lines;
+    const { code, lines } = e as { code?: string; lines?: number };
+    const fileLines = text.split("\n");
+    if (code === "CSV_QUOTE_NOT_CLOSED") {
+      // csv-parse reports the end of the file; the quote opened in the record after the last complete one.
+      let i = lastRecordEnd;
+      while (i < fileLines.length - 1 && !fileLines[i]?.trim()) i++;
+      throw new ImportFileError(
+        `CSV could not be parsed: the quote opened in the row at line ${i + 1} is never closed`,
+        i + 1,
+      );
+    }
+    const line = lines === undefined ? undefined : Math.min(Math.max(lines, 1), fileLines.length);
     throw new ImportFileError(`CSV could not be parsed: ${(e as Error).message}`, line);
   }
   const header = records[0];
@@ -239,7 +270,7 @@ export function parseCsv(text: string, now: Date): ParsedImport {
   const startLine = (r: { info: { lines: number }; raw: string }) =>
     r.info.lines -
     (r.raw
-      .replace(/^(\r?\n)+/, "")
+      .replace(/^\s*\n/, "") // skipped blank (or whitespace-only) lines before the record
       .replace(/\r?\n$/, "")
       .match(/\n/g)?.length ?? 0);
   for (const { record, info, raw } of data) {

@@ -20,7 +20,7 @@ import {
 } from "@icp/core";
 import type { Store } from "./clients.js";
 import { keys, SHARDS } from "./keys.js";
-import { queryAll } from "./query.js";
+import { queryPage } from "./query.js";
 
 export type TierHistoryEntry = {
   eventId: string;
@@ -218,17 +218,8 @@ export async function accountTimeline(
   a: AccountRecord,
   limit: number,
 ): Promise<TimelineEntry[]> {
-  const k = keys.timelinePrefix(ws, a.id);
-  const res = await store.ddb.send(
-    new QueryCommand({
-      TableName: store.cfg.tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  const stored = (res.Items ?? []).map((i) => {
+  const page = await queryPage(store, keys.timelinePrefix(ws, a.id), { limit, newestFirst: true });
+  const stored = page.items.map((i) => {
     const { pk: _1, sk: _2, v: _3, ...rest } = i;
     return rest as TimelineEntry;
   });

@@ -1,8 +1,9 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RowError } from "@icp/core";
 import { batchPut } from "./batch.js";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
+import { queryPage } from "./query.js";
 
 export type ImportStatus = "queued" | "processing" | "completed" | "failed";
 
@@ -129,37 +130,20 @@ export async function listRowErrors(
   limit: number,
   cursor?: string,
 ): Promise<{ items: RowError[]; nextCursor?: string }> {
-  const k = keys.importErrorPrefix(ws, id);
-  const res = await store.ddb.send(
-    new QueryCommand({
-      TableName: store.cfg.tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
-      Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: { pk: k.pk, sk: cursor } } : {}),
-    }),
-  );
-  const items = (res.Items ?? []).map((i) => ({
+  const page = await queryPage(store, keys.importErrorPrefix(ws, id), {
+    limit,
+    ...(cursor ? { afterSk: cursor } : {}),
+  });
+  const items = page.items.map((i) => ({
     line: i.line as number,
     field: i.field as string,
     message: i.message as string,
   }));
-  const next = res.LastEvaluatedKey?.sk as string | undefined;
-  return next ? { items, nextCursor: next } : { items };
+  return page.lastSk ? { items, nextCursor: page.lastSk } : { items };
 }
 
 export async function listImports(store: Store, ws: string, limit = 50): Promise<ImportJob[]> {
-  const k = keys.importPrefix(ws);
-  const res = await store.ddb.send(
-    new QueryCommand({
-      TableName: store.cfg.tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": k.pk, ":p": k.skPrefix },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (res.Items ?? []).map(toJob);
+  return (await queryPage(store, keys.importPrefix(ws), { limit, newestFirst: true })).items.map(toJob);
 }
 
 export async function isChunkDone(store: Store, ws: string, importId: string, chunk: number): Promise<boolean> {
@@ -221,14 +205,25 @@ export async function markChunkDone(
     );
   } catch (e) {
     const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-    if (reasons?.[0]?.Code === "ConditionalCheckFailed") return; // counted by an earlier delivery
-    throw e;
+    console.log("DBGMARK", chunk, (e as Error).name, JSON.stringify(reasons));
+    // Counted by an earlier delivery, which may have died before completing the job: go on.
+    if (reasons?.[0]?.Code !== "ConditionalCheckFailed") throw e;
   }
-  // The job is complete when every chunk has reported; exactly one caller sees that.
+  console.log("DBGMARK done", chunk);
+  await completeImportIfDone(store, ws, importId);
+}
+
+/**
+ * Mark the job completed once every chunk has reported; exactly one caller sees that. Also
+ * called for a redelivered chunk that was already counted: the worker that counted it may
+ * have died before this step, and the job would otherwise stay "processing" for ever.
+ */
+export async function completeImportIfDone(store: Store, ws: string, importId: string): Promise<void> {
+  const now = new Date().toISOString();
   await store.ddb
     .send(
       new UpdateCommand({
-        TableName: table,
+        TableName: store.cfg.tableName,
         Key: keys.importJob(ws, importId),
         UpdateExpression: "SET #s = :done, completedAt = :now, updatedAt = :now",
         ConditionExpression: "chunksDone = chunks AND #s <> :done",

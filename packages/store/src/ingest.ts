@@ -32,7 +32,15 @@ import {
 import { batchGet, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
-import { createImport, failImport, type ImportJob, isChunkDone, markChunkDone, putRowErrors } from "./imports.js";
+import {
+  completeImportIfDone,
+  createImport,
+  failImport,
+  type ImportJob,
+  isChunkDone,
+  markChunkDone,
+  putRowErrors,
+} from "./imports.js";
 import { keys } from "./keys.js";
 import { publish, publishTierChanges } from "./queue.js";
 
@@ -111,8 +119,10 @@ export type IngestResult = { written: number; unchanged: number; tierChanges: nu
  */
 export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promise<IngestResult> {
   const ws = msg.workspaceId;
-  if (await isChunkDone(store, ws, msg.importId, msg.chunk))
+  if (await isChunkDone(store, ws, msg.importId, msg.chunk)) {
+    await completeImportIfDone(store, ws, msg.importId); // its worker may have died right after counting it
     return { written: 0, unchanged: msg.rows.length, tierChanges: 0 };
+  }
   const icps = await activeIcps(store, ws);
   const source = `import:${msg.importId}#${msg.chunk}`;
   const now = Date.parse(msg.at);

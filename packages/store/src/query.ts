@@ -21,6 +21,26 @@ export async function queryAll(store: Store, pk: string, skPrefix: string): Prom
   return out;
 }
 
+/** One page of a partition's items under a sort-key prefix, oldest or newest first. */
+export async function queryPage(
+  store: Store,
+  where: { pk: string; skPrefix: string },
+  opts: { limit: number; newestFirst?: boolean; afterSk?: string },
+): Promise<{ items: Record<string, unknown>[]; lastSk?: string }> {
+  const res = await store.ddb.send(
+    new QueryCommand({
+      TableName: store.cfg.tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": where.pk, ":p": where.skPrefix },
+      ScanIndexForward: !opts.newestFirst,
+      Limit: opts.limit,
+      ...(opts.afterSk ? { ExclusiveStartKey: { pk: where.pk, sk: opts.afterSk } } : {}),
+    }),
+  );
+  const lastSk = res.LastEvaluatedKey?.sk as string | undefined;
+  return { items: res.Items ?? [], ...(lastSk ? { lastSk } : {}) };
+}
+
 /** Strip the table's bookkeeping attributes (keys, index keys, type, schema version) from an item. */
 export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

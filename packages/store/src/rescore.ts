@@ -288,7 +288,8 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
     for (const s of scoreAll(icps, r.account.facts, r.account.domain, now).all)
       if (s.qualified) icpQualified[s.icpId] = (icpQualified[s.icpId] ?? 0) + 1;
     const from = prev.lastSource === source ? (r.event?.from ?? prev.tier) : prev.tier;
-    if (r.changed || prev.lastSource === source) changed++;
+    // Applied by this job, now or by a duplicate delivery (seen here, or only on a stale write).
+    if (r.changed || r.account.lastSource === source) changed++;
     if (from !== r.account.tier && from !== null) {
       const t = `${from}->${r.account.tier}`;
       transitions[t] = (transitions[t] ?? 0) + 1;

@@ -150,6 +150,11 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
     async (c) => {
       const { id } = c.req.valid("param");
       const { errorsLimit, errorsCursor } = c.req.valid("query");
+      // A cursor is the sort key of a row error; anything else would be a DynamoDB ValidationException (500).
+      if (errorsCursor !== undefined && !/^ERR#\d{7}#/.test(errorsCursor))
+        throw new Problem("validation", "errorsCursor is not one this API returned", [
+          { field: "errorsCursor", message: "invalid cursor" },
+        ]);
       const store = c.get("store");
       const ws = c.get("workspaceId");
       const job = await getImport(store, ws, id);
