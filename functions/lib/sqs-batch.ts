@@ -24,7 +24,6 @@ export function sqsHandler<T>(
   schema: z.ZodType<T>,
   handle: (msg: T, record: SQSRecord) => Promise<unknown>,
 ) {
-  const processor = new BatchProcessor(EventType.SQS);
   const parse = (r: SQSRecord): T => {
     let body: unknown;
     try {
@@ -60,6 +59,8 @@ export function sqsHandler<T>(
       for (const [k, v] of Object.entries(counts)) if (typeof v === "number") metrics.addMetric(k, MetricUnit.Count, v);
   };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    // A processor per invocation: it keeps the batch's state, which concurrent calls must not share.
+    const processor = new BatchProcessor(EventType.SQS);
     const res = await processPartialResponse(event, record, processor, {
       ...(context ? { context } : {}),
       throwOnFullBatchFailure: false,
