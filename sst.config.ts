@@ -17,6 +17,7 @@ export default $config({
   },
   async run() {
     const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import("./packages/store/src/manifest");
+    const { externalFor } = await import("./scripts/lambda-bundle.mjs");
 
     const fields: Record<string, "string"> = { [TABLE.partitionKey]: "string", [TABLE.sortKey]: "string" };
     const globalIndexes: Record<string, { hashKey: string; rangeKey: string }> = {};
@@ -25,12 +26,14 @@ export default $config({
       fields[ix.sortKey] = "string";
       globalIndexes[ix.name] = { hashKey: ix.partitionKey, rangeKey: ix.sortKey };
     }
-    // On-demand billing (SST's default): no capacity to plan, pay per request.
+    // On-demand billing (SST's default): no capacity to plan, pay per request. Point-in-time
+    // recovery (35 days of restores, $0.20/GB-month) because the table is the only copy of the data.
     const table = new sst.aws.Dynamo(TABLE.name, {
       fields,
       primaryIndex: { hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey },
       globalIndexes,
       ttl: TABLE.ttlAttribute,
+      transform: { table: { pointInTimeRecovery: { enabled: true } } },
     });
 
     const queues = QUEUES.map((spec) => {
@@ -59,10 +62,11 @@ export default $config({
         endpoint: new sst.Secret("AlarmEmail").value,
       });
 
-    // Every function gets every table and queue (config.ts reads all of them at start) and the
-    // same runtime and bundling as `npm run build` measures (SST adds the createRequire banner).
-    const link = [table, ...queues.map((q) => q.queue), ...(email ? [email] : [])];
-    const fn = (handler: string, timeout: number, memory?: number) => ({
+    // Every function gets the table, every queue (config.ts reads all of them at start) and every
+    // DLQ (workers put a poison message there at once, with its reason), and the same runtime and
+    // bundling as `npm run build` measures (SST adds the createRequire banner).
+    const link = [table, ...queues.flatMap((q) => [q.queue, q.dlq]), ...(email ? [email] : [])];
+    const fn = (kind: "api" | "worker" | "schedule", handler: string, timeout: number, memory?: number) => ({
       handler,
       runtime: "nodejs20.x" as const,
       timeout: `${timeout} seconds` as const,
@@ -72,13 +76,13 @@ export default $config({
       nodejs: {
         format: "esm" as const,
         minify: true,
-        esbuild: { external: ["@aws-sdk/*"] },
-        plugins: "./scripts/esbuild-plugins.mjs", // drops zod's unused locales (see that file)
+        esbuild: { external: externalFor(kind) },
+        plugins: "./scripts/lambda-bundle.mjs", // drops zod's unused locales (see that file)
       },
     });
 
     for (const { spec, queue, dlq } of queues) {
-      queue.subscribe(fn(spec.handler, spec.timeout), {
+      queue.subscribe(fn("worker", spec.handler, spec.timeout), {
         // partialResponses = ReportBatchItemFailures: only the failed records of a batch come back.
         batch: { size: spec.batchSize, partialResponses: true },
       });
@@ -100,12 +104,12 @@ export default $config({
     for (const s of SCHEDULES)
       new sst.aws.Cron(s.name, {
         schedule: s.schedule as `rate(${string})` | `cron(${string})`,
-        function: fn(s.handler, s.timeout),
+        function: fn("schedule", s.handler, s.timeout),
       });
 
     // A custom domain goes here: `new sst.aws.ApiGatewayV2(API.name, { domain: "api.example.com" })`.
     const api = new sst.aws.ApiGatewayV2(API.name);
-    api.route("$default", fn(API.handler, API.timeout, API.memory));
+    api.route("$default", fn("api", API.handler, API.timeout, API.memory));
 
     return {
       api: api.url,

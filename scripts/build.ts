@@ -1,7 +1,7 @@
 /**
  * Bundle every handler the manifest wires (API, queue workers, schedules) the way SST does on
- * deploy (sst.config.ts uses the same format, minification and externals), so sizes and cold
- * starts measured here are the deployed ones.
+ * deploy (sst.config.ts uses the same format, minification, externals and plugins from
+ * scripts/lambda-bundle.mjs), so sizes and cold starts measured here are the deployed ones.
  *
  *   npm run build          -> dist/functions/<name>.mjs (+ .map), and a size table
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { API, QUEUES, SCHEDULES } from "@icp/store";
 import { build, type Metafile } from "esbuild";
-import plugins from "./esbuild-plugins.mjs";
+import plugins, { type BundleKind, externalFor } from "./lambda-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const OUT_DIR = join(ROOT, "dist/functions");
@@ -24,7 +24,7 @@ export type Bundle = {
   /** Bundle name: the handler file's base name (`functions/ingest.handler` -> `ingest`). */
   name: string;
   handler: string;
-  kind: "api" | "worker" | "schedule";
+  kind: BundleKind;
   file: string;
   bytes: number;
   gzipBytes: number;
@@ -74,7 +74,7 @@ export async function buildAll(): Promise<Bundle[]> {
       mainFields: ["module", "main"],
       minify: true,
       sourcemap: true,
-      external: ["@aws-sdk/*"],
+      external: externalFor(kind),
       banner: { js: BANNER },
       plugins,
       metafile: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Type-check sst.config.ts offline. `sst install` needs pulumi only to report its version, so a
-# shim that prints the pinned version lets it run without GitHub; the AWS/Cloudflare providers
-# come from the npm registry (NO_BUN=1: npm instead of bun). It writes .sst/platform/config.d.ts,
+# shim that prints the pinned version lets it run without GitHub; the AWS provider comes
+# from the npm registry (NO_BUN=1: npm instead of bun). It writes .sst/platform/config.d.ts,
 # the global types ($config, sst, aws) that `tsc` then checks sst.config.ts against.
 set -euo pipefail
 cd "$(dirname "$0")/.."

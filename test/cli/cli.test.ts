@@ -86,10 +86,10 @@ describe("icp CLI against a local stack", () => {
   it("prints the problem detail and exits 1 on a bad key", async () => {
     const r = await icp(["accounts", "--url", s.url, "--key", "not-a-valid-key"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: this API key is not valid$/m);
+    expect(r.stderr).toMatch(/^error: this API key is not valid \(unknown or revoked\)$/m);
     const imp = await icp(["import", "test/fixtures/accounts.csv", "--url", s.url, "--key", "not-a-valid-key"]);
     expect(imp.code).toBe(1);
-    expect(imp.stderr).toMatch(/^error: this API key is not valid$/m);
+    expect(imp.stderr).toMatch(/^error: this API key is not valid \(unknown or revoked\)$/m);
   });
 
   it("prints each errors[] entry of a validation problem", async () => {

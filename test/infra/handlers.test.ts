@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
+  accountId,
   DEMO_ICP,
   IcpDefinition,
   type IngestChunkMessage,
@@ -12,6 +13,7 @@ import {
   createIcp,
   createImport,
   dlqName,
+  getAccount,
   getImport,
   getRescore,
   QUEUES,
@@ -72,7 +74,8 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
       body,
       verify: async () => {
         expect(await getImport(s.store, s.workspace, importId)).toMatchObject({ status: "completed", accepted: 1 });
-        expect((await s.api("/v1/accounts/handler-test.io")).status).toBe(200);
+        const account = await getAccount(s.store, s.workspace, accountId(s.workspace, "handler-test.io"));
+        expect(account).toMatchObject({ domain: "handler-test.io", lastSource: `import:${importId}#0` });
       },
     };
   },

@@ -1,12 +1,12 @@
 /**
- * Splitting big files into uploads the API accepts (25 MB, 100,000 rows per request), with
- * margin. Parts are whole rows; CSV parts repeat the header. `lineOffset` maps a line number
+ * Splitting big files into uploads every deployment accepts: the local API takes 25 MB per
+ * request, but API Gateway + Lambda in AWS cap a request near 6 MB, so parts stay under 5 MB. Parts are whole rows; CSV parts repeat the header. `lineOffset` maps a line number
  * the API reports for a part back to the line of the original file.
  */
 export type Part = { body: Uint8Array; rows: number; lineOffset: number };
 export type Limits = { maxBytes: number; maxRows: number };
 
-export const DEFAULT_LIMITS: Limits = { maxBytes: 20 * 1024 * 1024, maxRows: 90_000 };
+export const DEFAULT_LIMITS: Limits = { maxBytes: 5 * 1024 * 1024, maxRows: 90_000 };
 
 /** Env overrides exist for tests and for servers configured with other limits. */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
