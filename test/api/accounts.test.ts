@@ -147,3 +147,22 @@ describe("GET /v1/accounts/{id or domain}", () => {
     expect((await (await fetch(`${s.url}/v1/accounts`, { headers: h })).json()).items).toEqual([]);
   });
 });
+
+describe("regressions found by fuzzing", () => {
+  it("answers 404, not 500, for account refs with malformed percent escapes", async () => {
+    for (const ref of ["%ff", "1u%25", "%3Cnc%7D%255%2C.%3Dx"]) {
+      const res = await s.api(`/v1/accounts/${ref}`);
+      expect(res.status, ref).toBeLessThan(500);
+    }
+  });
+
+  it("refuses numbers DynamoDB cannot store with 400 naming the field", async () => {
+    const [top] = await all("tier=priority", 1);
+    const res = await s.api(`/v1/accounts/${top?.id}/outcome`, {
+      method: "PUT",
+      json: { outcome: "won", amount: 5.8e-242 },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].field).toBe("amount");
+  });
+});

@@ -667,7 +667,7 @@ describe("parseJsonAccounts", () => {
       { line: 7, field: "domain", message: "domain or website is required" },
       { line: 8, field: "signals", message: expect.stringMatching(/unknown signal type "webinar"/) },
       { line: 10, field: "email", message: expect.any(String) },
-      { line: 11, field: "signals.at", message: expect.any(String) },
+      { line: 11, field: "signals.0.at", message: expect.any(String) },
     ]);
   });
 

@@ -31,8 +31,16 @@ describe("regressions found by the unit-test review", () => {
   });
 
   it("reads large whole numbers from JSON", () => {
-    const p = parseJsonAccounts([{ domain: "big.com", revenue: 1e21 }], now);
-    expect(p.rows[0]?.account.revenue).toBe(1e21);
+    const p = parseJsonAccounts([{ domain: "big.com", revenue: 1e17 }], now);
+    expect(p.rows[0]?.account.revenue).toBe(1e17);
+    // Beyond what DynamoDB stores (or any revenue), a row error instead of a 500 at write time.
+    const tooBig = parseJsonAccounts([{ domain: "big.com", revenue: 1e21 }], now);
+    expect(tooBig.errors[0]).toMatchObject({ line: 1, field: "revenue" });
+    const tiny = parseJsonAccounts(
+      [{ domain: "tiny.com", signals: [{ type: "funding", at: "2026-01-01", amount: 5e-242 }] }],
+      now,
+    );
+    expect(tiny.errors[0]).toMatchObject({ line: 1, field: "signals.0.amount" });
   });
 
   it("matches persona keywords as whole words", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { amount } from "./numbers.js";
 
 /** Kinds of intent signal an account can carry (from imports or the signals API). */
 export const SignalType = z.enum([
@@ -16,7 +17,7 @@ export const Signal = z.object({
   type: SignalType,
   /** ISO date (or date-time) the signal happened. */
   at: z.iso.date().or(z.iso.datetime({ offset: true })),
-  amount: z.number().nonnegative().optional(),
+  amount: amount().optional(),
   detail: z.string().max(500).optional(),
 });
 export type Signal = z.infer<typeof Signal>;
@@ -38,7 +39,7 @@ export const AccountInput = z.object({
   name: z.string().trim().min(1).max(300).optional(),
   industry: z.string().trim().max(200).optional(),
   employees: z.number().int().nonnegative().max(10_000_000).optional(),
-  revenue: z.number().nonnegative().optional(),
+  revenue: amount().optional(),
   country: z.string().trim().max(100).optional(),
   growthStage: GrowthStage.optional(),
   technologies: z.array(z.string().trim().min(1).max(100)).max(500).optional(),

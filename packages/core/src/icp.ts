@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SignalType } from "./account.js";
+import { storableNumber } from "./numbers.js";
 
 /** Account fields an ICP condition can look at. */
 export const ConditionField = z.enum([
@@ -22,14 +23,14 @@ const text = z.string().trim().min(1).max(200);
 
 /** The test a condition applies; one variant per operator so each carries exactly its operands. */
 export const Condition = z.discriminatedUnion("operator", [
-  z.object({ field: ConditionField, operator: z.literal("eq"), value: z.union([text, z.number()]) }),
+  z.object({ field: ConditionField, operator: z.literal("eq"), value: z.union([text, storableNumber()]) }),
   z.object({ field: ConditionField, operator: z.literal("in"), values: z.array(text).min(1).max(1000) }),
   z
     .object({
       field: ConditionField,
       operator: z.literal("range"),
-      min: z.number().optional(),
-      max: z.number().optional(),
+      min: storableNumber().optional(),
+      max: storableNumber().optional(),
     })
     .refine((c) => c.min !== undefined || c.max !== undefined, {
       message: "range needs min, max or both",

@@ -185,9 +185,10 @@ function dedupeErrors(errors: RowError[]): RowError[] {
 
 export function zodRowErrors(error: z.ZodError, line: number): RowError[] {
   return error.issues.map((i) => {
-    // contacts.0.email -> email: a CSV row carries one contact, users know the column.
-    const path = i.path.filter((p) => typeof p === "string");
-    const field = (path[0] === "contacts" ? path.slice(1) : path).join(".") || "row";
+    // contacts.0.email -> email: a CSV row carries one contact, users know the column. Other
+    // list positions stay (signals.1.at names the second signal of a JSON row).
+    const path = i.path.map(String);
+    const field = (path[0] === "contacts" ? path.slice(2) : path).join(".") || "row";
     return { line, field, message: i.message };
   });
 }

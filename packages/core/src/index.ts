@@ -10,5 +10,6 @@ export * from "./ids.js";
 export * from "./import-rows.js";
 export * from "./lift.js";
 export * from "./messages.js";
+export * from "./numbers.js";
 export * from "./scoring.js";
 export * from "./stable-json.js";

@@ -113,7 +113,7 @@ export async function putAccountIfUnchanged(store: Store, ws: string, a: Account
 /** Resolve `acc_…` or any form of a domain ("https://www.acme.com/") to the account id. */
 export function resolveAccountRef(ws: string, ref: string): string | undefined {
   if (isAccountId(ref)) return ref;
-  const domain = normalizeDomain(decodeURIComponent(ref));
+  const domain = normalizeDomain(ref); // the router has already percent-decoded the path
   return domain ? accountId(ws, domain) : undefined;
 }
 

@@ -205,11 +205,9 @@ export async function markChunkDone(
     );
   } catch (e) {
     const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-    console.log("DBGMARK", chunk, (e as Error).name, JSON.stringify(reasons));
     // Counted by an earlier delivery, which may have died before completing the job: go on.
     if (reasons?.[0]?.Code !== "ConditionalCheckFailed") throw e;
   }
-  console.log("DBGMARK done", chunk);
   await completeImportIfDone(store, ws, importId);
 }
 

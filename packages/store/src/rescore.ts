@@ -384,7 +384,10 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
       }),
     );
   } catch (e) {
-    if ((e as Error).name === "TransactionCanceledException") return; // a duplicate message did this page
+    // Only a failed page condition means a duplicate message did this page. A cancellation for
+    // throttling or a conflicting transaction (the job item is shared by every shard) is retried.
+    const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if ((e as Error).name === "TransactionCanceledException" && reasons?.[0]?.Code === "ConditionalCheckFailed") return;
     throw e;
   }
   if (!done) {

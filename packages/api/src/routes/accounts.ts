@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { mergeSignals, newId, Signal, Tier } from "@icp/core";
+import { amount, mergeSignals, newId, Signal, Tier } from "@icp/core";
 import {
   type AccountRecord,
   accountTimeline,
@@ -206,7 +206,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
             "application/json": {
               schema: z.object({
                 outcome: z.enum(["won", "lost"]).nullable(),
-                amount: z.number().nonnegative().optional(),
+                amount: amount().optional(),
                 at: z.iso.datetime({ offset: true }).optional().describe("When it was decided (default: now)"),
               }),
             },
