@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/requests.ts [--json bench/out/requests.json]     env: BENCH_ACCOUNTS (1000)
  */
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { DEMO_ICP, demoAccountsCsv, IcpDefinition, IngestChunkMessage, parseCsv } from "@icp/core";
 import { createQueues, startDynamoLocal } from "@icp/local";
@@ -26,6 +27,7 @@ import {
   type Store,
   type StoreConfig,
   submitImport,
+  TABLE,
 } from "@icp/store";
 import { startFauxqs } from "fauxqs";
 import { type BenchResult, fmt, isMain, log, runAsScript } from "./lib.js";
@@ -59,10 +61,17 @@ type Counts = {
   sqs: Record<string, number>;
   wru: number;
   rru: number;
+  /** Write units by where they land: the table itself or each GSI (projections are paid per write). */
+  wruBy: Record<string, number>;
   /** SQS bills each 64 KB of payload as one request. */
   sqsBilled: number;
 };
 
+type Capacity = {
+  CapacityUnits?: number;
+  Table?: { CapacityUnits?: number };
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+};
 type ReadInput = {
   ConsistentRead?: boolean;
   RequestItems?: Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
@@ -78,6 +87,56 @@ function readFloor(input: ReadInput): number {
   return unit(input.ConsistentRead);
 }
 
+type Item = Record<string, unknown>;
+/** Write units by destination: "table" or a GSI's name. */
+type Units = Record<string, number>;
+const sum = (u: Units) => Object.values(u).reduce((a, b) => a + b, 0);
+
+/** DynamoDB's size of a value: UTF-8 bytes, ~1 byte per 2 digits of a number, 3 + elements for lists and maps. */
+function valueSize(v: unknown): number {
+  if (typeof v === "string") return Buffer.byteLength(v);
+  if (typeof v === "number" || typeof v === "bigint") return Math.ceil(String(v).replace(/[-.e+]/g, "").length / 2) + 1;
+  if (v instanceof Uint8Array) return v.byteLength;
+  if (v instanceof Set) return [...v].reduce((n: number, x) => n + valueSize(x), 0);
+  if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + valueSize(x), 0);
+  if (v && typeof v === "object") return 3 + itemSize(v as Item);
+  return 1; // boolean, null
+}
+const itemSize = (item: Item) => Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + valueSize(v), 0);
+
+/** A put: 1 unit per KB in the table (2 in a transaction) and per KB again in every GSI it lands in (all project ALL). */
+function putUnits(item: Item, transact: boolean): Units {
+  const kb = Math.max(1, Math.ceil(itemSize(item) / 1024));
+  const u: Units = { table: kb * (transact ? 2 : 1) };
+  for (const ix of TABLE.indexes)
+    if (item[ix.partitionKey] !== undefined && item[ix.sortKey] !== undefined) u[ix.name] = kb;
+  return u;
+}
+
+type WriteInput = {
+  Item?: Item;
+  RequestItems?: Record<string, { PutRequest?: { Item: Item } }[]>;
+  TransactItems?: { Put?: { Item: Item } }[];
+};
+/**
+ * Write units from the request itself, because DynamoDB Local under-reports transactions of
+ * many items. Updates and deletes count their minimum (their item is not in the request).
+ */
+function writeUnits(cmd: string, input: WriteInput): Units {
+  const add = (a: Units, b: Units) => {
+    for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+    return a;
+  };
+  if (cmd.startsWith("PutItem") && input.Item) return putUnits(input.Item, false);
+  if (input.RequestItems)
+    return Object.values(input.RequestItems)
+      .flat()
+      .reduce((u, r) => add(u, r.PutRequest ? putUnits(r.PutRequest.Item, false) : { table: 1 }), {} as Units);
+  if (input.TransactItems)
+    return input.TransactItems.reduce((u, t) => add(u, t.Put ? putUnits(t.Put.Item, true) : { table: 2 }), {} as Units);
+  return { table: 1 };
+}
+
 /** Count every request a client sends, and what it is billed as. */
 function instrument(store: Store, counts: Counts): void {
   store.ddb.middlewareStack.add(
@@ -86,11 +145,21 @@ function instrument(store: Store, counts: Counts): void {
       (args.input as Record<string, unknown>).ReturnConsumedCapacity = "INDEXES";
       counts.ddb[cmd] = (counts.ddb[cmd] ?? 0) + 1;
       const res = await next(args);
-      const cc = (res.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] })
-        .ConsumedCapacity;
-      const units = [cc ?? []].flat().reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
-      if (WRITES.test(cmd)) counts.wru += units;
-      else counts.rru += Math.max(units, readFloor(args.input as ReadInput));
+      const cc = [(res.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity ?? []].flat();
+      const units = cc.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+      if (WRITES.test(cmd)) {
+        // The larger of what DynamoDB Local reports and what the request must cost.
+        const reported: Units = {};
+        for (const c of cc) {
+          reported.table = (reported.table ?? 0) + (c.Table?.CapacityUnits ?? 0);
+          for (const [ix, u] of Object.entries(c.GlobalSecondaryIndexes ?? {}))
+            reported[ix] = (reported[ix] ?? 0) + (u.CapacityUnits ?? 0);
+        }
+        const estimated = writeUnits(cmd, args.input as WriteInput);
+        const used = sum(estimated) > Math.max(units, sum(reported)) ? estimated : reported;
+        counts.wru += Math.max(sum(used), units);
+        for (const [k, v] of Object.entries(used)) counts.wruBy[k] = (counts.wruBy[k] ?? 0) + v;
+      } else counts.rru += Math.max(units, readFloor(args.input as ReadInput));
       return res;
     },
     { step: "initialize", name: "benchRequestCounter" },
@@ -168,7 +237,7 @@ export async function run(): Promise<BenchResult> {
     await ensureWorkspace(store, WS, "bench");
     await createIcp(store, WS, IcpDefinition.parse(DEMO_ICP), "bench");
 
-    const counts: Counts = { ddb: {}, sqs: {}, wru: 0, rru: 0, sqsBilled: 0 };
+    const counts: Counts = { ddb: {}, sqs: {}, wru: 0, rru: 0, wruBy: {}, sqsBilled: 0 };
     instrument(store, counts);
     log(`importing ${ACCOUNTS} accounts`);
     const tApi = performance.now();
@@ -181,7 +250,11 @@ export async function run(): Promise<BenchResult> {
     const route = await drain(store, "RouteQueue", async () => {}); // validates and acknowledges today
     const done = await getImport(store, WS, job.id);
     if (done?.status !== "completed") throw new Error(`import ended ${done?.status}`);
-    return report({ counts, ingest, route, apiMs, chunks: job.chunks, startedAt, t0 });
+    const { Table } = await bootstrap.ddb.send(new DescribeTableCommand({ TableName: base.tableName })); // not counted
+    const storedBytes =
+      (Table?.TableSizeBytes ?? 0) +
+      (Table?.GlobalSecondaryIndexes ?? []).reduce((n, i) => n + (i.IndexSizeBytes ?? 0), 0);
+    return report({ counts, ingest, route, apiMs, storedBytes, chunks: job.chunks, startedAt, t0 });
   } finally {
     await sqsServer.stop();
     await dynamo.stop();
@@ -193,6 +266,8 @@ function report(r: {
   ingest: { invocations: number; messages: number; ms: number[] };
   route: { invocations: number; messages: number; ms: number[] };
   apiMs: number;
+  /** Table + GSI bytes after the import (AWS adds ~100 bytes of overhead per item and index entry). */
+  storedBytes: number;
   chunks: number;
   startedAt: string;
   t0: number;
@@ -215,6 +290,7 @@ function report(r: {
     lambdaInvocations: invocations,
     lambdaGbSeconds: gbSeconds,
     apiRequests: per(API_CALLS_PER_IMPORT),
+    storedKb: per(r.storedBytes) / 1024,
   };
   const fixed =
     (QUEUES.length * IDLE_RECEIVES_PER_QUEUE_MONTH * PRICES.sqsPerMillion) / 1e6 +
@@ -233,6 +309,8 @@ function report(r: {
       "Lambda requests": (accounts * perAccount.lambdaInvocations * PRICES.lambdaPerMillion) / 1e6,
       "Lambda compute": accounts * perAccount.lambdaGbSeconds * PRICES.lambdaPerGbSecond,
       "API Gateway": (accounts * perAccount.apiRequests * PRICES.apiPerMillion) / 1e6,
+      "DynamoDB storage (per month of accounts kept)":
+        (accounts * perAccount.storedKb * PRICES.ddbStoragePerGbMonth) / 2 ** 20,
       "fixed (idle SQS polling, DLQ alarms, schedules)": fixed,
     };
     return { lines, total: Object.values(lines).reduce((a, b) => a + b, 0) };
@@ -242,11 +320,13 @@ function report(r: {
   const usd = (n: number) => `$${n < 1 ? n.toFixed(3) : n.toFixed(2)}`;
   const summary = `### Requests per ingested account (bench/requests.ts, ${fmt(ACCOUNTS)} accounts, ${r.chunks} chunks, demo ICP)
 
-| per account | DynamoDB requests | WRU | RRU | SQS requests (billed) | Lambda invocations | Lambda GB-s | API requests |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-| measured | ${fmt(perAccount.ddbRequests, 3)} | ${fmt(perAccount.wru, 2)} | ${fmt(perAccount.rru, 2)} | ${fmt(perAccount.sqsRequests, 3)} (${fmt(perAccount.sqsBilled, 3)}) | ${fmt(perAccount.lambdaInvocations, 3)} | ${fmt(perAccount.lambdaGbSeconds, 4)} | ${fmt(perAccount.apiRequests, 3)} |
+| per account | DynamoDB requests | WRU | RRU | SQS requests (billed) | Lambda invocations | Lambda GB-s | API requests | stored |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| measured | ${fmt(perAccount.ddbRequests, 3)} | ${fmt(perAccount.wru, 2)} | ${fmt(perAccount.rru, 2)} | ${fmt(perAccount.sqsRequests, 3)} (${fmt(perAccount.sqsBilled, 3)}) | ${fmt(perAccount.lambdaInvocations, 3)} | ${fmt(perAccount.lambdaGbSeconds, 4)} | ${fmt(perAccount.apiRequests, 3)} | ${fmt(perAccount.storedKb, 1)} KB |
 
-DynamoDB: ${Object.entries(c.ddb)
+Write units per account by destination: ${Object.entries(c.wruBy)
+    .map(([k, v]) => `${k} ${fmt(per(v), 2)}`)
+    .join(", ")}. DynamoDB: ${Object.entries(c.ddb)
     .map(([k, v]) => `${k.replace(/Command$/, "")} ${v}`)
     .join(", ")}. SQS: ${Object.entries(c.sqs)
     .map(([k, v]) => `${k.replace(/Command$/, "")} ${v}`)

@@ -6,12 +6,16 @@
  *   npx tsx bench/startup.ts [--json bench/out/startup.json]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, startDynamoLocal } from "@icp/local";
 import { type BenchResult, fmt, isMain, log, max, median, ratio, runAsScript, sleep, targetLines } from "./lib.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+/** The JVM itself, not the watchdog shell whose command line also names the jar. */
+const JAVA_DDB = "^java .*DynamoDBLocal\\.jar";
 const REPS = Number(process.env.BENCH_STARTUP_REPS ?? 3);
 const TARGET_MS = 10_000;
 
@@ -112,7 +116,7 @@ async function startOnce(seed: boolean): Promise<StartRun> {
     }
     // Seeded: also wait for the demo import (main.ts prints its outcome), up to 60 s.
     while ((readyMs === null || (seed && demoImportMs === null)) && performance.now() - t0 < 60_000) await sleep(25);
-    const javaPids = pgrep(["-g", String(pgid), "-f", "DynamoDBLocal.jar"]);
+    const javaPids = pgrep(["-g", String(pgid), "-f", JAVA_DDB]);
     const stopMs = await stopGroup();
     await Promise.race([exited(child), sleep(2000)]);
     const javaLeft = javaPids.filter(alive);
@@ -125,7 +129,7 @@ async function startOnce(seed: boolean): Promise<StartRun> {
       demoImportMs,
       stopMs,
       javaPids,
-      javaLeft: [...new Set([...javaLeft, ...pgrep(["-g", String(pgid), "-f", "DynamoDBLocal.jar"])])],
+      javaLeft: [...new Set([...javaLeft, ...pgrep(["-g", String(pgid), "-f", JAVA_DDB])])],
       groupLeft,
       exitCode: child.exitCode,
       signal: child.signalCode,
@@ -140,6 +144,27 @@ async function startOnce(seed: boolean): Promise<StartRun> {
   }
 }
 
+/** A fresh tsx process loading the stack and every handler module (bench/profile/import-time.ts). */
+function importsOnce(): Promise<{ wallMs: number; importMs: number }> {
+  const t0 = performance.now();
+  return new Promise((r, reject) => {
+    const child = spawn(process.execPath, [tsxCli, "bench/profile/import-time.ts"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    });
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", () => {
+      const m = /IMPORT_MS (\d+)/.exec(out);
+      r({ wallMs: performance.now() - t0, importMs: m ? Number(m[1]) : Number.NaN });
+    });
+  });
+}
+
 async function dynamoOnce(): Promise<number> {
   const t0 = performance.now();
   const d = await startDynamoLocal();
@@ -151,13 +176,19 @@ async function dynamoOnce(): Promise<number> {
 export async function run(): Promise<BenchResult> {
   const started = Date.now();
   const startedAt = new Date().toISOString();
-  const jarsBefore = pgrep(["-f", "DynamoDBLocal.jar"]).length;
+  const jarsBefore = pgrep(["-f", JAVA_DDB]).length;
   const starts: StartRun[] = [];
   const dynamo: number[] = [];
+  const imports: { wallMs: number; importMs: number }[] = [];
   for (let i = 0; i < REPS; i++) {
     const d = await dynamoOnce();
     dynamo.push(d);
     log(`startup: DynamoDB Local alone answered in ${fmt(d)} ms`);
+    const im = await importsOnce();
+    imports.push(im);
+    log(
+      `startup: tsx process loading the stack + handler modules: ${fmt(im.wallMs)} ms (imports ${fmt(im.importMs)} ms)`,
+    );
     const s = await startOnce(false);
     starts.push(s);
     log(
@@ -168,12 +199,13 @@ export async function run(): Promise<BenchResult> {
   log(
     `startup: npm start (seeded): /health in ${fmt(seeded.healthMs)} ms, ready ${fmt(seeded.readyMs ?? Number.NaN)} ms, demo import ${fmt(seeded.demoImportMs ?? Number.NaN)} ms, java left ${seeded.javaLeft.length}`,
   );
-  const jarsAfter = pgrep(["-f", "DynamoDBLocal.jar"]).length;
+  const jarsAfter = pgrep(["-f", JAVA_DDB]).length;
 
   const health = starts.map((s) => s.healthMs);
   const med = median(health);
   const worst = max([...health, seeded.healthMs]);
   const dMed = median(dynamo);
+  const iMed = median(imports.map((x) => x.wallMs));
   const all = [...starts, seeded];
   const leftovers = all.reduce((n, s) => n + s.javaLeft.length + s.groupLeft.length, 0);
   const javaSeen = all.every((s) => s.javaPids.length === 1);
@@ -206,6 +238,8 @@ ${starts.map((s, i) => row(s, i + 1)).join("\n")}
 ${row(seeded, "S")}
 
 DynamoDB Local alone (startDynamoLocal, same run): ${dynamo.map((d) => fmt(d)).join(", ")} ms, median ${fmt(dMed)} ms.
+A fresh tsx process loading the stack and all handler modules, no DynamoDB (bench/profile/import-time.ts): ${imports.map((x) => fmt(x.wallMs)).join(", ")} ms to exit (imports alone ${imports.map((x) => fmt(x.importMs)).join(", ")} ms), median ${fmt(iMed)} ms.
+DynamoDB Local + module loading, one after the other (as startStack does today): ${fmt(dMed + iMed)} ms; overlapped, the bound is max(${fmt(dMed)}, ${fmt(iMed)}) = ${fmt(Math.max(dMed, iMed))} ms.
 \`npm start --no-seed\` median ${fmt(med)} ms (max ${fmt(max(health))} ms) = **${fmt(ratio(med, dMed), 2)}x** DynamoDB Local alone.
 DynamoDBLocal.jar processes on the machine (any owner): ${jarsBefore} before, ${jarsAfter} after.
 
@@ -222,6 +256,8 @@ ${targetLines(targets)}`;
       starts,
       seeded,
       dynamoAloneMs: dynamo,
+      importsAlone: imports,
+      medianImportsWallMs: iMed,
       medianHealthMs: med,
       maxHealthMs: worst,
       medianDynamoMs: dMed,

@@ -8,8 +8,8 @@
 import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { compileIcp, DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
 import { startDynamoLocal } from "@icp/local";
-import { batchPut, createStore, createTable, inParallel, type Store } from "@icp/store";
-import { ingestItems } from "../ingest.js";
+import { batchGet, batchPut, createStore, createTable, inParallel, type Store, type StoreConfig } from "@icp/store";
+import { findOwnJava, ingestItems, procCpuSeconds } from "../ingest.js";
 import { fmt, log, median } from "../lib.js";
 
 const N = Number(process.env.BENCH_ACCOUNTS ?? 2000);
@@ -19,7 +19,7 @@ const dynamo = await startDynamoLocal();
 const store: Store = createStore({
   tableName: "micro",
   region: "us-east-1",
-  queues: { IngestQueue: "", RouteQueue: "" },
+  queues: {} as StoreConfig["queues"],
   dynamoEndpoint: dynamo.endpoint,
 });
 await createTable(store);
@@ -27,7 +27,7 @@ const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASEL
 const at = new Date().toISOString();
 const rows = parseCsv(demoAccountsCsv(N, 11), new Date(at)).rows;
 let wsn = 0;
-/** Account items only (every other item of ingestItems is a contact). */
+/** Account items only (contacts are separate items or inside the account item, whichever the store does). */
 const accounts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "account");
 const contacts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "contact");
 
@@ -75,6 +75,7 @@ const all: Record<string, (items: Item[]) => Promise<void>> = {
     }),
   "batchPut x1 (25/request)": (items) => batchPut(store, items, 1),
   "TransactWrite 25 x8, attribute_not_exists": transact(25, 8),
+  "TransactWrite 100 x1, attribute_not_exists": transact(100, 1),
   "TransactWrite 100 x2, attribute_not_exists": transact(100, 2),
   "TransactWrite 100 x4, attribute_not_exists": transact(100, 4),
 };
@@ -82,26 +83,63 @@ const all: Record<string, (items: Item[]) => Promise<void>> = {
 const ways = Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.some((o) => k.startsWith(o))));
 // Warm-up every path, then 3 alternating rounds.
 for (const f of Object.values(ways)) await f(accounts().slice(0, 200));
+const javaPid = findOwnJava();
 const res: Record<string, number[]> = {};
+/** DynamoDB Local CPU milliseconds per item written (less sensitive to other load than items/s). */
+const cpuMsPerItem: Record<string, number[]> = {};
 for (let round = 0; round < 3; round++)
   for (const [name, f] of Object.entries(ways)) {
     const items = accounts();
+    const j0 = javaPid ? procCpuSeconds(javaPid) : Number.NaN;
     const t0 = performance.now();
     await f(items);
     const ms = performance.now() - t0;
-    (res[name] ??= []).push(items.length / (ms / 1000));
+    const list = res[name] ?? [];
+    list.push(items.length / (ms / 1000));
+    res[name] = list;
+    const cpu = cpuMsPerItem[name] ?? [];
+    cpu.push((((javaPid ? procCpuSeconds(javaPid) : Number.NaN) - j0) * 1000) / items.length);
+    cpuMsPerItem[name] = cpu;
   }
+// Reads the ingest does per chunk: one consistent BatchGetItem of its 100 account keys.
+const readRates: number[] = [];
+for (let round = 0; round < 3; round++) {
+  const items = accounts();
+  await batchPut(store, items, 8);
+  const keyList = items.map((i) => ({ pk: i.pk as string, sk: i.sk as string }));
+  const t0 = performance.now();
+  await inParallel(
+    Array.from({ length: Math.ceil(keyList.length / 100) }, (_, i) => keyList.slice(i * 100, i * 100 + 100)),
+    4,
+    async (ks) => {
+      await batchGet(store, ks, 1);
+    },
+  );
+  readRates.push(keyList.length / ((performance.now() - t0) / 1000));
+}
 const c = contacts();
-const t0 = performance.now();
-await batchPut(store, c, 8);
-const contactRate = c.length / ((performance.now() - t0) / 1000);
+let contactRate = Number.NaN;
+if (c.length) {
+  const t0 = performance.now();
+  await batchPut(store, c, 8);
+  contactRate = c.length / ((performance.now() - t0) / 1000);
+}
 const base = median(res["batchPut x8 (25/request)"] ?? []);
 console.log(`### DynamoDB Local: ${fmt(N)} account items per run, items/s (median of 3)`);
-console.log("| way | items/s | vs batchPut x8 | runs |\n|---|---:|---:|---|");
-for (const [name, xs] of Object.entries(res))
+const baseCpu = median(cpuMsPerItem["batchPut x8 (25/request)"] ?? []);
+console.log(
+  "| way | items/s | vs batchPut x8 | runs | DynamoDB Local CPU ms/item | vs batchPut x8 |\n|---|---:|---:|---|---:|---:|",
+);
+for (const [name, xs] of Object.entries(res)) {
+  const cpu = median(cpuMsPerItem[name] ?? []);
   console.log(
-    `| ${name} | ${fmt(median(xs))} | ${(median(xs) / base).toFixed(2)} | ${xs.map((x) => fmt(x)).join(", ")} |`,
+    `| ${name} | ${fmt(median(xs))} | ${(median(xs) / base).toFixed(2)} | ${xs.map((x) => fmt(x)).join(", ")} | ${fmt(cpu, 2)} | ${(cpu / baseCpu).toFixed(2)} |`,
   );
-console.log(`\ncontact items with batchPut x8: ${fmt(contactRate)} items/s`);
+}
+console.log(
+  `\nBatchGetItem (100 keys, consistent, x4) of account items: ${fmt(median(readRates))} items/s (${readRates.map((x) => fmt(x)).join(", ")})`,
+);
+if (c.length) console.log(`contact items with batchPut x8: ${fmt(contactRate)} items/s`);
+console.log(`account item: ${fmt(JSON.stringify(accounts()[0]).length)} bytes as JSON`);
 log("done");
 await dynamo.stop();

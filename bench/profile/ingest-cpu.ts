@@ -79,7 +79,9 @@ writeFileSync("bench/out/ingest.cpuprofile", JSON.stringify(profile));
 
 // Self time per node from samples x time deltas.
 const self = new Map<number, number>();
-profile.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+profile.samples.forEach((s, i) => {
+  self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
 const byWhere = new Map<string, number>();
 const byFn = new Map<string, number>();

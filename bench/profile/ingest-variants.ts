@@ -4,20 +4,26 @@
  *
  * accountWrite:
  *  - "put"      the current code: one conditional PutItem per account, `putConcurrency` at once
- *  - "transact" conditional puts grouped in TransactWriteItems of `transactSize` (same
- *               conditions, so the optimistic concurrency is kept); a cancelled transaction
- *               falls back to the per-account path for its accounts
+ *  - "transact" the same conditional puts grouped in TransactWriteItems of `transactSize`
+ *               (same conditions, so the optimistic concurrency is kept); a cancelled
+ *               transaction re-reads its accounts and retries once, then takes the per-account path
  *  - "batch"    unconditional BatchWriteItem (NOT safe against concurrent writers: an upper bound)
  */
-import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { accountId, type IngestChunkMessage, matchPersona, type TierChangedEvent } from "@icp/core";
+import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type AccountInput,
+  accountId,
+  type CompiledIcp,
+  type IngestChunkMessage,
+  matchPersona,
+  type TierChangedEvent,
+} from "@icp/core";
 import {
   type AccountRecord,
   accountItem,
   activeIcps,
   batchGet,
   batchPut,
-  contactItem,
   getAccount,
   inParallel,
   isChunkDone,
@@ -29,7 +35,7 @@ import {
   type Store,
   tierChangedEvent,
 } from "@icp/store";
-import { nextState } from "../compat.js";
+import { contactItems as contactItemsFor, nextState } from "../compat.js";
 
 export type Variant = {
   name: string;
@@ -41,6 +47,22 @@ export type Variant = {
   batchConcurrency: number;
   /** Publish the route events' SendMessageBatch calls in parallel instead of one after another. */
   publishParallel: boolean;
+  /** false: do not publish tier changes at all (measures what route messages cost). */
+  publishEvents: boolean;
+  /** One route message per chunk carrying all its tier changes ({kind: "tier-changed-batch", events}). */
+  routeBatch: boolean;
+  /** "transact" only: skip the BatchGetItem and write as new (attribute_not_exists); read only what turns out to exist. */
+  optimisticNew: boolean;
+  /** Skip the isChunkDone read (markChunkDone's condition and lastSource keep redelivery idempotent). */
+  skipChunkCheck: boolean;
+  /** Reuse a workspace's active ICPs for this long instead of querying them per chunk (0: per chunk). */
+  icpCacheMs: number;
+  /**
+   * Count the chunk with one UpdateItem on the job (a set of done chunk numbers makes it count
+   * once) instead of TransactWriteItems(chunk marker + job) — transactions are serialized in
+   * DynamoDB Local — plus the completing UpdateItem on the last chunk only.
+   */
+  chunkSet: boolean;
 };
 
 export const PHASES = [
@@ -53,7 +75,7 @@ export const PHASES = [
   "markChunkDone",
 ] as const;
 export type Phase = (typeof PHASES)[number];
-export type Timings = Record<Phase, number> & { chunks: number; chunkMs: number };
+export type Timings = Record<Phase, number> & { chunks: number; chunkMs: number; conflicts: number };
 
 export const emptyTimings = (): Timings => ({
   isChunkDone: 0,
@@ -65,6 +87,7 @@ export const emptyTimings = (): Timings => ({
   markChunkDone: 0,
   chunks: 0,
   chunkMs: 0,
+  conflicts: 0,
 });
 
 async function timed<T>(t: Timings, phase: Phase, f: () => Promise<T>): Promise<T> {
@@ -77,65 +100,165 @@ async function timed<T>(t: Timings, phase: Phase, f: () => Promise<T>): Promise<
 }
 
 /** SendMessageBatch calls of at most 10 messages, all at once (publish() sends them one after another). */
-async function publishParallel(store: Store, events: readonly TierChangedEvent[]): Promise<void> {
-  const groups: TierChangedEvent[][] = [];
+async function publishParallel(store: Store, events: readonly unknown[]): Promise<void> {
+  const groups: unknown[][] = [];
   for (let i = 0; i < events.length; i += 10) groups.push(events.slice(i, i + 10));
   await Promise.all(groups.map((g) => publish(store, "RouteQueue", g)));
+}
+
+const icpCache = new Map<string, { at: number; icps: CompiledIcp[] }>();
+
+async function icpsFor(store: Store, ws: string, cacheMs: number): Promise<CompiledIcp[]> {
+  const hit = icpCache.get(ws);
+  if (cacheMs > 0 && hit && Date.now() - hit.at < cacheMs) return hit.icps;
+  const icps = await activeIcps(store, ws);
+  icpCache.set(ws, { at: Date.now(), icps });
+  return icps;
+}
+
+type Row = { row: AccountInput; id: string };
+
+/** markChunkDone with one conditional UpdateItem (see Variant.chunkSet); same job fields. */
+async function markChunkDoneBySet(
+  store: Store,
+  ws: string,
+  importId: string,
+  chunk: number,
+  done: { rows: number; accounts: number; qualified: number },
+): Promise<void> {
+  const table = store.cfg.tableName;
+  const now = new Date().toISOString();
+  let res: { Attributes?: Record<string, unknown> };
+  try {
+    res = await store.ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.importJob(ws, importId),
+        UpdateExpression:
+          "ADD accepted :n, chunksDone :one, accountsDone :a, qualified :q, doneChunks :set SET updatedAt = :now, #s = :processing",
+        ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :chunk)",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: {
+          ":n": done.rows,
+          ":one": 1,
+          ":a": done.accounts,
+          ":q": done.qualified,
+          ":set": new Set([chunk]),
+          ":chunk": chunk,
+          ":now": now,
+          ":processing": "processing",
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+  } catch (e) {
+    if ((e as Error).name === "ConditionalCheckFailedException") return; // counted by an earlier delivery
+    throw e;
+  }
+  const job = res.Attributes ?? {};
+  if (job.chunksDone !== job.chunks) return;
+  await store.ddb
+    .send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.importJob(ws, importId),
+        UpdateExpression: "SET #s = :done, completedAt = :now, updatedAt = :now",
+        ConditionExpression: "chunksDone = chunks AND #s <> :done",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":done": "completed", ":now": now },
+      }),
+    )
+    .catch((e) => {
+      if (e.name !== "ConditionalCheckFailedException") throw e;
+    });
 }
 
 export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, v: Variant, t: Timings): Promise<void> {
   const c0 = performance.now();
   const ws = msg.workspaceId;
-  if (await timed(t, "isChunkDone", () => isChunkDone(store, ws, msg.importId, msg.chunk))) return;
-  const icps = await timed(t, "activeIcps", () => activeIcps(store, ws));
+  if (!v.skipChunkCheck && (await timed(t, "isChunkDone", () => isChunkDone(store, ws, msg.importId, msg.chunk))))
+    return;
+  const icps = await timed(t, "activeIcps", () => icpsFor(store, ws, v.icpCacheMs));
   const source = `import:${msg.importId}#${msg.chunk}`;
   const now = Date.parse(msg.at);
   const ids = msg.rows.map((r) => accountId(ws, r.account.domain));
-  const existing = await timed(t, "batchGet", () =>
-    batchGet(
-      store,
-      ids.map((id) => keys.account(ws, id)),
-    ),
-  );
+  const read = async (which: readonly string[]) => {
+    const found = await timed(t, "batchGet", () =>
+      batchGet(
+        store,
+        which.map((id) => keys.account(ws, id)),
+      ),
+    );
+    const byId = new Map<string, AccountRecord>();
+    for (const item of found.values()) byId.set(item.id as string, item as unknown as AccountRecord);
+    return byId;
+  };
+  const optimistic = v.accountWrite === "transact" && v.optimisticNew;
+  const existing = optimistic ? new Map<string, AccountRecord>() : await read(ids);
+
   const personas = icps.flatMap((c) => c.icp.personas);
   const contactItems = msg.rows.flatMap((r, i) =>
-    (r.account.contacts ?? []).map((c) => contactItem(ws, ids[i] as string, c, matchPersona(personas, c))),
+    contactItemsFor(ws, ids[i] as string, r.account.contacts ?? [], (c) => matchPersona(personas, c)),
   );
   const events: TierChangedEvent[] = [];
-  const rows = msg.rows.map((r, i) => ({ row: r.account, id: ids[i] as string }));
+  /** Accounts of this chunk settled (written, or found written by this chunk): the job counts the qualified ones. */
+  const states = new Map<string, AccountRecord>();
+  const settle = (a: AccountRecord) => {
+    states.set(a.id, a);
+    const last = a.tierHistory[a.tierHistory.length - 1];
+    if (last?.source === source) events.push(tierChangedEvent(ws, a, last));
+  };
+  const rows: Row[] = msg.rows.map((r, i) => ({ row: r.account, id: ids[i] as string }));
+  const next = ({ row, id }: Row, prev: AccountRecord | undefined) =>
+    nextState(ws, id, prev, row, icps, now, source, msg.at);
 
-  // The current per-account path, also the fallback of the transact variant.
-  const putOne = async ({ row, id }: (typeof rows)[number], prevIn: AccountRecord | undefined) => {
+  // The current per-account path (also the last fallback of the transact variant).
+  const putOne = async (r: Row, prevIn: AccountRecord | undefined) => {
     let prev = prevIn;
     for (let attempt = 0; ; attempt++) {
-      if (prev?.lastSource === source) {
-        const last = prev.tierHistory[prev.tierHistory.length - 1];
-        if (last?.source === source) events.push(tierChangedEvent(ws, prev, last));
-        return;
-      }
-      const next = nextState(ws, id, prev, row, icps, now, source, msg.at);
+      if (prev?.lastSource === source) return settle(prev);
+      const n = next(r, prev);
       try {
-        await putAccountIfUnchanged(store, ws, next);
-        const last = next.tierHistory[next.tierHistory.length - 1];
-        if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
-        return;
+        await putAccountIfUnchanged(store, ws, n);
+        return settle(n);
       } catch (e) {
         if (!(e instanceof StaleAccountError) || attempt >= 5) throw e;
-        prev = await getAccount(store, ws, id);
+        prev = await getAccount(store, ws, r.id);
       }
     }
   };
-  const prevOf = (id: string) => existing.get(`${keys.account(ws, id).pk}|A`) as AccountRecord | undefined;
+
+  /** One TransactWriteItems of conditional puts; false when cancelled (an account changed meanwhile). */
+  const transact = async (group: readonly Row[], prevs: Map<string, AccountRecord>): Promise<boolean> => {
+    const nexts = group.map((r) => next(r, prevs.get(r.id)));
+    try {
+      await store.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: nexts.map((a) => ({
+            Put: {
+              TableName: store.cfg.tableName,
+              Item: accountItem(ws, a),
+              ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
+              ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
+            },
+          })),
+        }),
+      );
+    } catch (e) {
+      if ((e as Error).name !== "TransactionCanceledException") throw e;
+      t.conflicts++;
+      return false;
+    }
+    for (const a of nexts) settle(a);
+    return true;
+  };
 
   if (v.accountWrite === "put") {
     await timed(t, "contacts", () => batchPut(store, contactItems, v.batchConcurrency));
-    await timed(t, "accounts", () => inParallel(rows, v.putConcurrency, (r) => putOne(r, prevOf(r.id))));
+    await timed(t, "accounts", () => inParallel(rows, v.putConcurrency, (r) => putOne(r, existing.get(r.id))));
   } else if (v.accountWrite === "batch") {
-    const nexts = rows.map(({ row, id }) => nextState(ws, id, prevOf(id), row, icps, now, source, msg.at));
-    for (const next of nexts) {
-      const last = next.tierHistory[next.tierHistory.length - 1];
-      if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
-    }
+    const nexts = rows.map((r) => next(r, existing.get(r.id)));
+    for (const a of nexts) settle(a);
     const accountItems = nexts.map((a) => accountItem(ws, a));
     if (v.contactsWithAccounts)
       await timed(t, "accounts", () => batchPut(store, [...contactItems, ...accountItems], v.batchConcurrency));
@@ -145,44 +268,42 @@ export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, 
     }
   } else {
     await timed(t, "contacts", () => batchPut(store, contactItems, v.batchConcurrency));
-    await timed(t, "accounts", async () => {
-      const todo = rows.filter((r) => prevOf(r.id)?.lastSource !== source);
-      for (const r of rows) if (prevOf(r.id)?.lastSource === source) await putOne(r, prevOf(r.id));
-      const groups: (typeof rows)[] = [];
-      for (let i = 0; i < todo.length; i += v.transactSize) groups.push(todo.slice(i, i + v.transactSize));
-      await inParallel(groups, v.batchConcurrency, async (group) => {
-        const nexts = group.map(({ row, id }) => nextState(ws, id, prevOf(id), row, icps, now, source, msg.at));
-        try {
-          await store.ddb.send(
-            new TransactWriteCommand({
-              TransactItems: nexts.map((a) => ({
-                Put: {
-                  TableName: store.cfg.tableName,
-                  Item: accountItem(ws, a),
-                  ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
-                  ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
-                },
-              })),
-            }),
-          );
-          for (const next of nexts) {
-            const last = next.tierHistory[next.tierHistory.length - 1];
-            if (last?.source === source) events.push(tierChangedEvent(ws, next, last));
-          }
-        } catch (e) {
-          if ((e as Error).name !== "TransactionCanceledException") throw e;
-          // Someone wrote one of them meanwhile: the whole group takes the per-account path.
-          await inParallel(group, v.putConcurrency, async (r) => putOne(r, await getAccount(store, ws, r.id)));
-        }
+    const todo = rows.filter((r) => {
+      const prev = existing.get(r.id);
+      if (prev?.lastSource !== source) return true;
+      settle(prev); // written by an earlier delivery of this chunk
+      return false;
+    });
+    const groups: Row[][] = [];
+    for (let i = 0; i < todo.length; i += v.transactSize) groups.push(todo.slice(i, i + v.transactSize));
+    await inParallel(groups, v.batchConcurrency, async (group) => {
+      if (await timed(t, "accounts", () => transact(group, existing))) return;
+      // Some account exists or changed: read the group, retry once with their revisions, then one by one.
+      const prevs = await read(group.map((r) => r.id));
+      const rest = group.filter((r) => {
+        const prev = prevs.get(r.id);
+        if (prev?.lastSource !== source) return true;
+        settle(prev);
+        return false;
       });
+      if (!rest.length || (await timed(t, "accounts", () => transact(rest, prevs)))) return;
+      await timed(t, "accounts", () =>
+        inParallel(rest, v.putConcurrency, async (r) => putOne(r, await getAccount(store, ws, r.id))),
+      );
     });
   }
-  if (events.length)
+  if (events.length && v.publishEvents) {
+    const messages: unknown[] = v.routeBatch ? [{ kind: "tier-changed-batch", events }] : events;
     await timed(t, "publish", () =>
-      v.publishParallel ? publishParallel(store, events) : publish(store, "RouteQueue", events),
+      v.publishParallel ? publishParallel(store, messages) : publish(store, "RouteQueue", messages),
     );
+  }
   await timed(t, "markChunkDone", () =>
-    markChunkDone(store, ws, msg.importId, msg.chunk, msg.rowCount ?? msg.rows.length),
+    (v.chunkSet ? markChunkDoneBySet : markChunkDone)(store, ws, msg.importId, msg.chunk, {
+      rows: msg.rowCount ?? msg.rows.length,
+      accounts: msg.rows.length,
+      qualified: [...states.values()].filter((a) => a.qualified).length,
+    }),
   );
   t.chunks++;
   t.chunkMs += performance.now() - c0;
