@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { DEMO_ICP, prng } from "@icp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestStack, testStack, waitForImport } from "../support/stack.js";
@@ -40,9 +41,9 @@ async function expectProblem(res: Response, status: number): Promise<Json> {
   return body;
 }
 
-/** Upload raw bytes as CSV, wait for ingestion, return the finished job. */
-async function importBytes(body: Uint8Array | string, type = "text/csv", query = ""): Promise<Json> {
-  const res = await call(`/v1/imports${query}`, { method: "POST", body, headers: { "content-type": type } });
+/** Upload a body (CSV unless told), wait for ingestion, return the finished job and the POST's answer. */
+async function importBytes(body: Uint8Array<ArrayBuffer> | string, type = "text/csv"): Promise<Json> {
+  const res = await call("/v1/imports", { method: "POST", body, headers: { "content-type": type } });
   const job = (await res.json()) as Json;
   expect(res.status, JSON.stringify(job)).toBe(202);
   return { ...(await waitForImport(s, job.id)), posted: job };
@@ -54,9 +55,41 @@ const account = async (domain: string): Promise<Json> => {
   return (await res.json()) as Json;
 };
 
+/**
+ * POST a body in chunks, without Content-Length, on a connection of its own: the server answers
+ * 413 and hangs up before the body ends, which would break a pooled fetch connection.
+ */
+function postChunked(path: string, type: string, chunks: Uint8Array<ArrayBuffer>[]) {
+  return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      `${s.url}${path}`,
+      {
+        method: "POST",
+        agent: false,
+        headers: { authorization: `Bearer ${s.apiKey}`, "content-type": type, "transfer-encoding": "chunked" },
+      },
+      (res) => {
+        answered = true;
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }));
+      },
+    );
+    req.on("error", (e) => {
+      if (!answered) reject(e);
+    });
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
 /** Excel's "CSV" on Windows: windows-1252, which differs from latin1 in 0x80–0x9F (€, ’, œ…). */
 const CP1252_EXTRA: Record<string, number> = { "€": 0x80, "’": 0x92, "–": 0x96, œ: 0x9c };
-function cp1252(text: string): Uint8Array {
+function cp1252(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([...text], (ch) => {
     const code = CP1252_EXTRA[ch] ?? ch.charCodeAt(0);
     if (code > 0xff) throw new Error(`${ch} is not in windows-1252`);
@@ -136,6 +169,23 @@ describe("CSV structure", () => {
     expect([q2.name, q2.facts.industry]).toEqual(['Acme "The" Co', "a, b"]);
   });
 
+  it("numbers lines the way editors do with CRLF inside quoted cells and old-Mac CR line endings", async () => {
+    const crlf = await importBytes(
+      [
+        "Website,Company,Industry",
+        'cr-1.example.com,"Two\r\nlines","and\r\nmore"', // lines 2-4
+        "not a domain,X,Y", // line 5
+        "cr-2.example.com,Z,W",
+        "",
+      ].join("\r\n"),
+    );
+    expect(crlf.errors).toEqual([expect.objectContaining({ line: 5, field: "domain" })]);
+    expect((await account("cr-1.example.com")).name).toBe("Two\nlines");
+    const cr = await importBytes('Website,Company\rcr-3.example.com,"a\rb"\r\rnot a domain,X\rcr-4.example.com,Y\r');
+    expect(cr).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(cr.errors).toEqual([expect.objectContaining({ line: 5, field: "domain" })]);
+  });
+
   it("refuses a file whose quoting is broken with the line where it breaks", async () => {
     const res = await call("/v1/imports", {
       method: "POST",
@@ -143,11 +193,23 @@ describe("CSV structure", () => {
     });
     const p = await expectProblem(res, 400);
     expect(p.errors).toEqual([expect.objectContaining({ field: "file", line: 3 })]);
+    // An unclosed quote swallows the rest of the file: name the row where it opens, not the end of the file.
+    const csv = 'Website,Company\r\nok.example.com,A\r\n\r\nb.example.com,"never closed\r\nc.example.com,C\r\n';
+    const unclosed = await expectProblem(await call("/v1/imports", { method: "POST", csv }), 400);
+    expect(unclosed.detail).toMatch(/quote opened in the row at line 4 is never closed/);
+    expect(unclosed.errors).toEqual([expect.objectContaining({ field: "file", line: 4 })]);
   });
 
   it("rejects a row with a several-MB cell by its line and keeps the others, quickly", async () => {
     const huge = "x".repeat(4 * 1024 * 1024);
-    const csv = `Website,Company\nhuge-1.example.com,Fine\nhuge-2.example.com,${huge}\n${huge}.com,Y\nhuge-3.example.com,Also fine\n`;
+    const csv = [
+      "Website,Company",
+      "huge-1.example.com,Fine",
+      `huge-2.example.com,${huge}`, // line 3: a several-MB name
+      `${huge}.com,Y`, // line 4: a several-MB domain
+      "huge-3.example.com,Also fine",
+      "",
+    ].join("\n");
     const t0 = performance.now();
     const res = await call("/v1/imports", { method: "POST", csv });
     const ms = performance.now() - t0;
@@ -234,7 +296,7 @@ describe("binary garbage", () => {
   it("refuses random bytes, spreadsheets and images with 400 'not text' naming the file", async () => {
     const xlsx = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, ...random(2000, 7)]);
     const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...random(500, 8)]);
-    const cases: [string, Uint8Array][] = [
+    const cases: [string, Uint8Array<ArrayBuffer>][] = [
       ["random.bin", random(64 * 1024, 1)],
       ["accounts.xlsx", xlsx],
       ["logo.png", png],
@@ -302,6 +364,50 @@ describe("one good row among 10,000", () => {
   });
 });
 
+describe("numbers DynamoDB cannot store", () => {
+  it("rejects only the row with an out-of-range number; the rest of its chunk is ingested", async () => {
+    const job = await importBytes(
+      JSON.stringify({
+        accounts: [
+          { domain: "range-ok.example.com", revenue: 2_500_000 },
+          { domain: "range-big.example.com", revenue: 1e200 },
+          { domain: "range-tiny.example.com", signals: [{ type: "funding", at: "2026-10-01", amount: 5e-324 }] },
+          // Above 2^53 the DynamoDB document client throws (it wants a NumberValue).
+          { domain: "range-unsafe.example.com", revenue: 1e17 },
+          { domain: "range-unsafe2.example.com", signals: [{ type: "funding", at: "2026-10-01", amount: 5e16 }] },
+        ],
+      }),
+      "application/json",
+    );
+    expect(job).toMatchObject({ status: "completed", accepted: 1, rejected: 4 });
+    expect(job.posted.errors.map((e: Json) => [e.line, e.field])).toEqual([
+      [2, "revenue"],
+      [3, expect.stringMatching(/^signals\.(0\.)?amount$/)],
+      [4, "revenue"],
+      [5, "signals.0.amount"],
+    ]);
+    expect((await account("range-ok.example.com")).facts.revenue).toBe(2_500_000);
+    const csv = await importBytes(
+      [
+        "Website,Annual Revenue,Signals",
+        "range-csv.example.com,2M,",
+        `range-csv2.example.com,${"9".repeat(200)},`,
+        `range-csv3.example.com,,funding:2026-10-01:${"9".repeat(130)}`,
+        "",
+      ].join("\n"),
+    );
+    expect(csv).toMatchObject({ status: "completed", accepted: 1, rejected: 2 });
+  });
+
+  it("answers 400 to an errorsCursor it never returned", async () => {
+    const job = await importBytes("Website\ncursor.example.com\nnot a domain\n");
+    for (const cursor of ["garbage", "ERR#", "A", "x".repeat(100)]) {
+      const res = await call(`/v1/imports/${job.id}?errorsCursor=${encodeURIComponent(cursor)}`);
+      expect((await expectProblem(res, 400)).errors).toEqual([{ field: "errorsCursor", message: "invalid cursor" }]);
+    }
+  });
+});
+
 describe("JSON bodies", () => {
   const postJson = (path: string, body: string, method = "POST") =>
     call(path, { method, body, headers: { "content-type": "application/json" } });
@@ -326,7 +432,7 @@ describe("JSON bodies", () => {
       "application/json",
     );
     expect(job).toMatchObject({ total: 11, accepted: 1, rejected: 10 });
-    expect(job.posted.errors.map((e: Json) => e.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect([...new Set(job.posted.errors.map((e: Json) => e.line))]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(job.posted.errors.slice(0, 4).map((e: Json) => e.field)).toEqual([
       "domain",
       "domain",
@@ -344,9 +450,16 @@ describe("JSON bodies", () => {
       await expectProblem(await postJson("/v1/icps", deep), 400);
       await expectProblem(await postJson("/v1/icps", `{"name":"x","criteria":${deep}}`), 400);
       await expectProblem(await postJson("/v1/accounts/bom-co.example.com/signals", `{"signals":${deep}}`), 400);
-      const res = await postJson("/v1/imports", `{"accounts":[{"domain":"deep.example.com","contacts":${deep}}]}`);
-      expect((await expectProblem(res, 422)).errors[0]).toMatchObject({ line: 1, field: expect.any(String) });
     }
+    const res = await postJson("/v1/imports", `{"accounts":[{"domain":"deep.example.com","contacts":${deepArray}}]}`);
+    expect((await expectProblem(res, 422)).errors[0]).toMatchObject({ line: 1, field: expect.any(String) });
+    // Deep garbage under a key no schema knows is dropped, not stored (DynamoDB allows 32 levels).
+    const job = await importBytes(
+      `{"accounts":[{"domain":"deep.example.com","contact":${deepObject},"junk":${deepObject}}]}`,
+      "application/json",
+    );
+    expect(job).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await account("deep.example.com")).contacts).toEqual([]);
   });
 
   it("ignores unknown fields instead of storing them", async () => {
@@ -381,11 +494,15 @@ describe("JSON bodies", () => {
     expect(timelineText).not.toContain("rogue");
   });
 
-  it("keeps __proto__ in a body a plain key (no prototype pollution)", async () => {
-    const body = '{"__proto__":{"polluted":"yes"},"accounts":[{"domain":"proto.example.com","__proto__":{"x":1}}]}';
-    const job = await importBytes(body, "application/json");
-    expect(job).toMatchObject({ accepted: 1 });
+  it("treats __proto__ and constructor as unknown keys: no row refused, no prototype pollution", async () => {
+    const body = JSON.stringify({
+      accounts: [{ domain: "proto.example.com", constructor: "x", toString: { a: 1 }, hasOwnProperty: 1 }],
+    }).replace('"accounts"', '"__proto__":{"polluted":"yes"},"accounts"');
+    const withProto = body.replace('"constructor"', '"__proto__":{"isAdmin":true},"constructor"');
+    const job = await importBytes(withProto, "application/json");
+    expect(job).toMatchObject({ accepted: 1, rejected: 0 });
     expect(({} as Json).polluted).toBeUndefined();
+    expect(JSON.stringify(await account("proto.example.com"))).not.toMatch(/isAdmin|polluted/);
   });
 
   it("accepts a JSON upload saved with a UTF-8 BOM", async () => {
@@ -398,24 +515,19 @@ describe("limits and content types not covered in test/api", () => {
   it("refuses a JSON upload over 25 MB and a chunked CSV upload over 25 MB (no Content-Length) with 413", async () => {
     const json = `{"accounts":[${'{"domain":"a.example.com"},'.repeat(1_000_000)}{"domain":"b.example.com"}]}`;
     expect(json.length).toBeGreaterThan(25 * 1024 * 1024);
-    await expectProblem(await call("/v1/imports", { method: "POST", json: JSON.parse(json) }), 413);
+    await expectProblem(
+      await call("/v1/imports", { method: "POST", body: json, headers: { "content-type": "application/json" } }),
+      413,
+    );
 
-    const chunk = new TextEncoder().encode(`${"row.example.com\n".repeat(64 * 1024)}`); // 1 MB
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (sent === 0) c.enqueue(new TextEncoder().encode("Website\n"));
-        if (sent++ >= 27) c.close();
-        else c.enqueue(chunk);
-      },
-    });
-    const res = await call("/v1/imports", {
-      method: "POST",
-      body: stream,
-      headers: { "content-type": "text/csv" },
-      duplex: "half",
-    } as Init);
-    await expectProblem(res, 413);
+    const chunk = new TextEncoder().encode("row.example.com\n".repeat(64 * 1024)); // 1 MB
+    const res = await postChunked("/v1/imports", "text/csv", [
+      new TextEncoder().encode("Website\n"),
+      ...Array.from({ length: 27 }, () => chunk),
+    ]);
+    expect(res.status).toBe(413);
+    expect(res.type).toContain("application/problem+json");
+    expect(JSON.parse(res.body).type).toBe("/problems/payload-too-large");
   });
 
   it("answers 415 for a missing content type and multipart, and accepts charset and case variants", async () => {

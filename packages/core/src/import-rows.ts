@@ -154,21 +154,23 @@ export function rowToAccount(cells: Cells, line: number, now: Date): ImportRow |
 }
 
 /**
- * DynamoDB stores numbers of magnitude 1e-130 up to 1e126 only; one such value would fail the
- * write of its whole ingest chunk (and the good rows in it), so it is this row's error instead.
+ * The DynamoDB document client refuses numbers beyond 2^53 (it wants a NumberValue), and one such
+ * value fails the write of its whole ingest chunk, good rows included: it is this row's error instead.
  */
-const storable = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+function unsafeNumbers(a: AccountInput, line: number): RowError[] {
+  const out: RowError[] = [];
+  const check = (field: string, n: number | undefined) => {
+    if (n !== undefined && Math.abs(n) > Number.MAX_SAFE_INTEGER)
+      out.push({ line, field, message: `${n} is too large (at most ${Number.MAX_SAFE_INTEGER})` });
+  };
+  check("revenue", a.revenue);
+  for (const [i, s] of (a.signals ?? []).entries()) check(`signals.${i}.amount`, s.amount);
+  return out;
+}
 
 function validateAccount(candidate: unknown, line: number, errors: RowError[]): ImportRow | RowError[] {
   const parsed = AccountInput.safeParse(candidate);
-  if (!parsed.success) errors.push(...zodRowErrors(parsed.error, line));
-  else {
-    const { revenue, signals } = parsed.data;
-    if (revenue !== undefined && !storable(revenue))
-      errors.push({ line, field: "revenue", message: `${revenue} is out of range` });
-    const amount = signals?.find((s) => s.amount !== undefined && !storable(s.amount))?.amount;
-    if (amount !== undefined) errors.push({ line, field: "signals.amount", message: `${amount} is out of range` });
-  }
+  errors.push(...(parsed.success ? unsafeNumbers(parsed.data, line) : zodRowErrors(parsed.error, line)));
   if (errors.length || !parsed.success) return dedupeErrors(errors);
   return { line, account: parsed.data };
 }

@@ -91,9 +91,14 @@ try {
   });
   console.log(`moved ${res.moved} message(s) from ${dlqUrl}\n                 to ${queueUrl}`);
   if (res.keptPoison) {
-    console.log(`kept ${res.keptPoison} poison message(s) in the DLQ (--include-poison moves them too):`);
-    for (const r of res.poisonReasons) console.log(`  - ${r}`);
+    const hint = values["include-poison"] ? "" : " (--include-poison moves them too)";
+    console.log(`kept ${res.keptPoison} poison message(s) in the DLQ${hint}:`);
+    const reasons = new Map<string, number>();
+    for (const r of res.poisonReasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    for (const [r, n] of reasons) console.log(`  - ${r}${n > 1 ? ` (x${n})` : ""}`);
   }
+  if (res.arrivedDuring)
+    console.log(`${res.arrivedDuring} message(s) reached the DLQ during the run (failing again?): left there`);
 } catch (e) {
   console.error(`redrive failed: ${(e as Error).message}`);
   process.exit(1);

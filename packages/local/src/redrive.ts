@@ -27,7 +27,10 @@ export type RedriveOptions = {
 
 export type RedriveResult = {
   moved: number;
+  /** Poison messages (they carry a `reason`) that were in the DLQ and were left there. */
   keptPoison: number;
+  /** Messages that reached the DLQ after the run started (moved ones failing again): left for the next run. */
+  arrivedDuring: number;
   /** The reasons of the poison messages left in the DLQ (the first 20). */
   poisonReasons: string[];
 };
@@ -46,14 +49,19 @@ function forwardedAttributes(m: Message): Record<string, MessageAttributeValue> 
  * Send comes before delete, so a crash in between duplicates a message (handlers are
  * idempotent) and never loses one. Poison messages, which the handlers dead-letter at once
  * with a `reason` attribute, stay unless `includePoison`; the redrive policy's own moves
- * (retries exhausted: DynamoDB down, throttled…) carry no reason and are moved.
+ * (retries exhausted: DynamoDB down, throttled…) carry no reason and are moved. Only what was
+ * in the DLQ when the run started is moved: a moved message that fails again and comes back
+ * during the run stays there, so a run always ends (no redrive loop).
  */
 export async function redriveDlq(sqs: SQSClient, o: RedriveOptions): Promise<RedriveResult> {
   const max = o.max ?? Number.POSITIVE_INFINITY;
+  const startedAt = Date.now();
   const fifo = o.queueUrl.endsWith(".fifo");
   const kept: Message[] = [];
   const poisonReasons: string[] = [];
   let moved = 0;
+  let arrivedDuring = 0;
+  let keptPoison = 0;
   try {
     while (moved < max) {
       const res = await sqs.send(
@@ -63,18 +71,23 @@ export async function redriveDlq(sqs: SQSClient, o: RedriveOptions): Promise<Red
           WaitTimeSeconds: o.waitSeconds ?? 1,
           VisibilityTimeout: o.holdSeconds ?? 300,
           MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["MessageGroupId"],
+          MessageSystemAttributeNames: ["SentTimestamp", "MessageGroupId"],
         }),
       );
       const messages = res.Messages ?? [];
       if (!messages.length) break;
       const toMove: Message[] = [];
       for (const m of messages) {
-        if (isPoison(m) && !o.includePoison) {
+        if (Number(m.Attributes?.SentTimestamp ?? 0) >= startedAt) {
+          arrivedDuring++;
           kept.push(m);
-          if (poisonReasons.length < 20) poisonReasons.push(m.MessageAttributes?.reason?.StringValue ?? "");
-        } else if (moved + toMove.length < max) toMove.push(m);
-        else kept.push(m); // over `max`: left in the DLQ
+        } else if ((isPoison(m) && !o.includePoison) || moved + toMove.length >= max) {
+          kept.push(m); // poison, or over `max`: left in the DLQ
+          if (isPoison(m)) {
+            keptPoison++;
+            if (poisonReasons.length < 20) poisonReasons.push(m.MessageAttributes?.reason?.StringValue ?? "");
+          }
+        } else toMove.push(m);
       }
       if (!toMove.length) continue;
       const sent = await sqs.send(
@@ -127,5 +140,5 @@ export async function redriveDlq(sqs: SQSClient, o: RedriveOptions): Promise<Red
         .catch(() => {}); // they reappear after holdSeconds anyway
     }
   }
-  return { moved, keptPoison: kept.filter(isPoison).length, poisonReasons };
+  return { moved, keptPoison, arrivedDuring, poisonReasons };
 }

@@ -1,0 +1,79 @@
+import { type App, createApp } from "@icp/api";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  checkCsv,
+  checkJsonAccounts,
+  checkResponse,
+  csvCaseArb,
+  describeRequest,
+  type FuzzContext,
+  fuzzContext,
+  jsonAccountsArb,
+  KNOWN_ISSUES,
+  knownIssue,
+  requestArb,
+  send,
+} from "../../bench/fuzz.js";
+import { type TestStack, testStack } from "../support/stack.js";
+
+/**
+ * A short run of bench/fuzz.ts's generators (the bench runs ≥ 10,000 of each). A failure
+ * prints fast-check's seed and counterexample: replay it with FUZZ_SEED in the bench.
+ */
+let s: TestStack;
+let app: App;
+let ctx: FuzzContext;
+beforeAll(async () => {
+  s = await testStack();
+  app = createApp({ store: () => s.store });
+  ctx = await fuzzContext(app, s.apiKey);
+  expect(ctx.real.ref?.length).toBeGreaterThan(0);
+});
+afterAll(() => s?.stop());
+
+describe("API fuzz", () => {
+  it("answers random requests on every documented path with 2xx or a documented 4xx problem, never 5xx", async () => {
+    const statuses = new Map<number, number>();
+    const known = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(requestArb(ctx), async (req) => {
+        const res = await send(app, req);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const violation = await checkResponse(res);
+        const issue = violation ? knownIssue(req, res.status) : undefined;
+        if (issue) known.set(issue.id, (known.get(issue.id) ?? 0) + 1);
+        else if (violation) throw new Error(`${describeRequest(req)}\n  -> ${violation}`);
+      }),
+      { numRuns: 300 },
+    );
+    // Reported 5xx outside this suite's files (see KNOWN_ISSUES in bench/fuzz.ts): visible, not failing.
+    for (const [id, n] of known)
+      console.warn(`known issue ${id} hit ${n}x: ${KNOWN_ISSUES.find((k) => k.id === id)?.where}`);
+    // The generators must reach the handlers, not only bounce off validation.
+    const ok = [...statuses].filter(([st]) => st < 300).reduce((n, [, c]) => n + c, 0);
+    expect(ok).toBeGreaterThan(20);
+  }, 120_000);
+});
+
+describe("parser fuzz", () => {
+  it("parseCsv throws only ImportFileError and reports errors on real lines with a field", () => {
+    fc.assert(
+      fc.property(csvCaseArb, ({ text, rowStarts }) => {
+        const violation = checkCsv(text, rowStarts);
+        if (violation) throw new Error(violation);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("parseJsonAccounts throws only ImportFileError and reports errors by position with a field", () => {
+    fc.assert(
+      fc.property(jsonAccountsArb, (accounts) => {
+        const violation = checkJsonAccounts(accounts);
+        if (violation) throw new Error(violation);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
