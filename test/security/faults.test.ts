@@ -6,6 +6,7 @@ import { join } from "node:path";
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -35,6 +36,7 @@ import {
   getImport,
   getRescore,
   type ImportJob,
+  listRowErrors,
   nextAccountState,
   type RescoreJob,
   type Store,
@@ -227,7 +229,6 @@ async function peek(sqs: SQSClient, url: string): Promise<Message[]> {
 /** Receive and delete everything in a queue. */
 async function drain(sqs: SQSClient, url: string): Promise<Message[]> {
   const out: Message[] = [];
-  const { DeleteMessageBatchCommand } = await import("@aws-sdk/client-sqs");
   for (;;) {
     const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
     const msgs = res.Messages ?? [];
@@ -252,11 +253,20 @@ async function until<T>(check: () => Promise<T | undefined>, ms: number, state: 
   }
 }
 
-/** Submit the demo CSV as POST /v1/imports does (chunks of 100 on the rig's ingest queue). */
-async function importDemo(r: Rig, seed: number): Promise<{ job: ImportJob; parsed: ParsedImport }> {
-  const parsed = parseCsv(demoAccountsCsv(N, seed), new Date());
+/**
+ * Submit the demo CSV (plus `bad` rows with an invalid website) as POST /v1/imports does: row
+ * errors stored, chunks of 100 accounts on the rig's ingest queue.
+ */
+async function importDemo(
+  r: Rig,
+  seed: number,
+  o: { bad?: number; via?: Store } = {},
+): Promise<{ job: ImportJob; parsed: ParsedImport }> {
+  const bad = Array.from({ length: o.bad ?? 0 }, (_, i) => `Bad ${i},not a website ${i},SaaS,10,,,,,,,,,\n`);
+  const parsed = parseCsv(demoAccountsCsv(N, seed) + bad.join(""), new Date());
   expect(parsed.rows).toHaveLength(N);
-  const { job } = await submitImport(r.store, r.ws, parsed, { format: "csv", filename: `faults-${seed}.csv` });
+  expect(parsed.errors).toHaveLength(bad.length);
+  const { job } = await submitImport(o.via ?? r.store, r.ws, parsed, { format: "csv", filename: `faults-${seed}.csv` });
   expect(job.chunks).toBe(CHUNKS);
   return { job, parsed };
 }
@@ -282,7 +292,7 @@ function expectedState(a: AccountRecord, row: ParsedImport["rows"][number], icps
   return nextAccountState(a.id, undefined, row.account, icps, Date.parse(a.updatedAt), a.lastSource, a.updatedAt);
 }
 
-type Exact = { accounts: AccountRecord[]; routeEvents: number; republished: number; dlq: Message[] };
+type Exact = { accounts: AccountRecord[]; routeEvents: number; dlq: Message[] };
 
 /**
  * No row lost, no account double-counted: the job counts 1,000 rows and 1,000 accounts once,
@@ -295,15 +305,24 @@ async function expectExact(r: Rig, importId: string, parsed: ParsedImport): Prom
   const accounts = await allAccounts(r.store, r.ws);
   expect(job).toMatchObject({
     status: "completed",
-    total: N,
+    total: parsed.total,
     accepted: N,
-    rejected: 0,
+    rejected: parsed.errors.length,
     accounts: N,
     chunks: CHUNKS,
     chunksDone: CHUNKS,
     accountsDone: N,
     qualified: accounts.filter((a) => a.qualified).length,
   });
+
+  const rowErrors: unknown[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listRowErrors(r.store, r.ws, importId, 100, cursor);
+    rowErrors.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  expect(rowErrors).toEqual(parsed.errors); // every bad row kept once, in line order
 
   expect(accounts).toHaveLength(N);
   expect(new Set(accounts.map((a) => a.id)).size).toBe(N);
@@ -339,7 +358,6 @@ async function expectExact(r: Rig, importId: string, parsed: ParsedImport): Prom
   return {
     accounts,
     routeEvents: events.length,
-    republished: events.length - N,
     dlq: await peek(r.store.sqs, r.ingest.dlqUrl),
   };
 }
@@ -409,6 +427,8 @@ function injectThrottling(
     rate: number;
     unprocessedRate: number;
     surfacing: number;
+    /** Share of TransactWriteItems cancelled for throttling (default `rate`). */
+    cancelRate?: number;
     /** Transactions (by the key this returns) whose first two attempts are cancelled, whatever `rate`. */
     cancelTwice?: (input: Record<string, unknown>) => string | undefined;
   },
@@ -441,7 +461,7 @@ function injectThrottling(
       const twice = command === "TransactWriteItemsCommand" ? o.cancelTwice?.(args.input) : undefined;
       const targeted = twice !== undefined && (cancelled.get(twice) ?? 0) < 2;
       if (twice !== undefined && targeted) cancelled.set(twice, (cancelled.get(twice) ?? 0) + 1);
-      if (command === "TransactWriteItemsCommand" && (targeted || Math.random() < o.rate)) {
+      if (command === "TransactWriteItemsCommand" && (targeted || Math.random() < (o.cancelRate ?? o.rate))) {
         stats.transactionsCanceled++;
         const items = (args.input.TransactItems ?? []) as unknown[];
         throw Object.assign(new Error("Transaction cancelled, please refer cancellation reasons (injected)"), {
@@ -551,7 +571,8 @@ describe("faults: a 1,000-account import stays exact", () => {
       const seen = new Map<string, number>();
       const stats = { batches: 0, killed: 0, redeliveries: 0 };
       // A random third of the batches are fully handled, then the process dies before the poller
-      // deletes them: every message of those batches comes back.
+      // deletes them: every message of those batches comes back (at once here; SQS would wait
+      // for the visibility timeout).
       await consume(
         r,
         r.ingest,
@@ -653,7 +674,7 @@ describe("faults: a 1,000-account import stays exact", () => {
     }
   });
 
-  it("DynamoDB throttles (ProvisionedThroughputExceeded, UnprocessedItems) and poison shares the batches: exact", async () => {
+  it("DynamoDB throttles (ProvisionedThroughputExceeded, UnprocessedItems), poison in its batches: exact", async () => {
     const r = await rig(base, "thr", 10);
     const throttle = injectThrottling(storeFromEnv(), { rate: 0.2, unprocessedRate: 0.3, surfacing: 3 });
     try {
@@ -668,7 +689,16 @@ describe("faults: a 1,000-account import stays exact", () => {
           ],
         }),
       );
-      const { job, parsed } = await importDemo(r, 104);
+      // The upload itself is throttled too: its 60 row errors are written with BatchWriteItem.
+      const submitter = createStore(r.cfg);
+      const submitThrottle = injectThrottling(submitter, {
+        rate: 0.2,
+        unprocessedRate: 0.5,
+        surfacing: 0,
+        cancelRate: 0, // a cancelled createImport fails the upload request itself: the client retries it
+      });
+      const { job, parsed } = await importDemo(r, 104, { bad: 60, via: submitter });
+      submitThrottle.remove();
       let mixed = 0;
       let failed = 0;
       await consume(r, r.ingest, async () => {
@@ -686,6 +716,7 @@ describe("faults: a 1,000-account import stays exact", () => {
       expect(throttle.stats.throttled).toBeGreaterThan(5);
       expect(throttle.stats.transactionsCanceled).toBeGreaterThan(0);
       expect(throttle.stats.heldBack).toBeGreaterThan(0);
+      expect(submitThrottle.stats.batchCalls).toBeGreaterThanOrEqual(3);
       expect(mixed).toBeGreaterThan(0);
       // The DLQ holds the two poison messages, each once, with its reason; nothing else.
       expect(
@@ -698,7 +729,12 @@ describe("faults: a 1,000-account import stays exact", () => {
           [schemaInvalid, expect.stringMatching(/^does not match its schema: /)],
         ].sort((a, b) => `${a}`.localeCompare(`${b}`)),
       );
-      console.log("[faults] throttled:", { ...throttle.stats, messagesFailed: failed, mixedBatches: mixed });
+      console.log("[faults] throttled:", {
+        ...throttle.stats,
+        messagesFailed: failed,
+        mixedBatches: mixed,
+        upload: submitThrottle.stats,
+      });
     } finally {
       throttle.remove();
       await stopRig(r);
@@ -805,7 +841,7 @@ describe("faults: a 1,000-account import stays exact", () => {
     }
   });
 
-  it("redriveDlq moves what the redrive policy parked, keeps poison with its reason, honours max, never loops", async () => {
+  it("redriveDlq moves what retries parked, keeps poison with its reason, honours max, never loops", async () => {
     const sqs = base.store.sqs;
     const q = await faultQueue(sqs, `f-redrive-${randomUUID().slice(0, 6)}`, 3);
     const poison = (body: string, reason: string) => ({

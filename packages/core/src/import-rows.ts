@@ -153,24 +153,9 @@ export function rowToAccount(cells: Cells, line: number, now: Date): ImportRow |
   return validateAccount(candidate, line, errors);
 }
 
-/**
- * The DynamoDB document client refuses numbers beyond 2^53 (it wants a NumberValue), and one such
- * value fails the write of its whole ingest chunk, good rows included: it is this row's error instead.
- */
-function unsafeNumbers(a: AccountInput, line: number): RowError[] {
-  const out: RowError[] = [];
-  const check = (field: string, n: number | undefined) => {
-    if (n !== undefined && Math.abs(n) > Number.MAX_SAFE_INTEGER)
-      out.push({ line, field, message: `${n} is too large (at most ${Number.MAX_SAFE_INTEGER})` });
-  };
-  check("revenue", a.revenue);
-  for (const [i, s] of (a.signals ?? []).entries()) check(`signals.${i}.amount`, s.amount);
-  return out;
-}
-
 function validateAccount(candidate: unknown, line: number, errors: RowError[]): ImportRow | RowError[] {
   const parsed = AccountInput.safeParse(candidate);
-  errors.push(...(parsed.success ? unsafeNumbers(parsed.data, line) : zodRowErrors(parsed.error, line)));
+  if (!parsed.success) errors.push(...zodRowErrors(parsed.error, line));
   if (errors.length || !parsed.success) return dedupeErrors(errors);
   return { line, account: parsed.data };
 }
