@@ -648,15 +648,20 @@ describe("faults: a 1,000-account import stays exact", () => {
       const events: SQSEvent[] = [];
       let failures = 0;
       // Each delivery goes to two Lambda instances at once.
-      await consume(r, r.ingest, async () => {
-        const [a, b] = [await lambda("ingest"), await lambda("ingest")];
-        return async (event: SQSEvent) => {
-          events.push(event);
-          const res = mergeFailures(...(await Promise.all([a(event), b(event)])));
-          failures += res.batchItemFailures.length;
-          return res;
-        };
-      });
+      await consume(
+        r,
+        r.ingest,
+        async () => {
+          const [a, b] = [await lambda("ingest"), await lambda("ingest")];
+          return async (event: SQSEvent) => {
+            events.push(event);
+            const res = mergeFailures(...(await Promise.all([a(event), b(event)])));
+            failures += res.batchItemFailures.length;
+            return res;
+          };
+        },
+        { batchSize: 2 },
+      );
       await settled(r, job.id);
       // A late duplicate of every batch, after the import completed, changes nothing.
       const late = await Promise.all(events.map(async (e) => (await lambda("ingest"))(e)));
@@ -693,7 +698,7 @@ describe("faults: a 1,000-account import stays exact", () => {
       const submitter = createStore(r.cfg);
       const submitThrottle = injectThrottling(submitter, {
         rate: 0.2,
-        unprocessedRate: 0.5,
+        unprocessedRate: 1,
         surfacing: 0,
         cancelRate: 0, // a cancelled createImport fails the upload request itself: the client retries it
       });
@@ -716,7 +721,7 @@ describe("faults: a 1,000-account import stays exact", () => {
       expect(throttle.stats.throttled).toBeGreaterThan(5);
       expect(throttle.stats.transactionsCanceled).toBeGreaterThan(0);
       expect(throttle.stats.heldBack).toBeGreaterThan(0);
-      expect(submitThrottle.stats.batchCalls).toBeGreaterThanOrEqual(3);
+      expect(submitThrottle.stats.heldBack).toBeGreaterThan(0);
       expect(mixed).toBeGreaterThan(0);
       // The DLQ holds the two poison messages, each once, with its reason; nothing else.
       expect(
