@@ -48,6 +48,8 @@ import {
 } from "@icp/store";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handler as ingestHandler } from "../../functions/ingest.js";
+import { handler as rescoreHandler } from "../../functions/rescore.js";
 import { redriveDlq } from "../../packages/local/src/redrive.js";
 import { testStack } from "../support/stack.js";
 
@@ -146,34 +148,20 @@ async function rig(stack: Stack, name: string, maxReceiveCount: number): Promise
   return { ws, icpId: icp.id, cfg, store, ingest, rescore, routeUrl, stops: [] };
 }
 
-let instances = 0;
-/**
- * The functions/ handler from a fresh copy of its module, as a new Lambda instance loads it
- * (a Lambda instance runs one event at a time; its module state is its own).
- */
-async function lambda(fn: "ingest" | "rescore"): Promise<SqsLambda> {
-  const url = new URL(`../../functions/${fn}.ts`, import.meta.url).href;
-  return ((await import(`${url}?instance=${++instances}`)) as { handler: SqsLambda }).handler;
-}
-
-/**
- * Consume a rig queue like the local stack's Lambda poller, each loop with the handler `make`
- * builds for it (the test's wrapper around one or more Lambda instances).
- */
-async function consume(
+/** Consume a rig queue like the local stack's Lambda poller: `concurrency` loops sharing one handler. */
+function consume(
   r: Pick<Rig, "store" | "stops">,
   q: FaultQueue,
-  make: () => Promise<SqsLambda>,
+  handler: SqsLambda,
   o: { batchSize?: number; concurrency?: number } = {},
 ) {
-  const concurrency = o.concurrency ?? 4;
   const poller = startPoller({
     sqs: r.store.sqs,
     queueUrl: q.url,
     queueArn: q.arn,
-    handler: await Promise.all(Array.from({ length: concurrency }, make)),
+    handler,
     batchSize: o.batchSize ?? 5,
-    concurrency,
+    concurrency: o.concurrency ?? 4,
     visibilityTimeout: 360,
     retryDelay: 0,
     onError: () => {},
@@ -573,20 +561,17 @@ describe("faults: a 1,000-account import stays exact", () => {
       // A random third of the batches are fully handled, then the process dies before the poller
       // deletes them: every message of those batches comes back (at once here; SQS would wait
       // for the visibility timeout).
-      await consume(
+      consume(
         r,
         r.ingest,
-        async () => {
-          const ingest = await lambda("ingest");
-          return async (event: SQSEvent) => {
-            for (const rec of event.Records) if (isDeliveredBefore(seen, rec.messageId) > 1) stats.redeliveries++;
-            const res = await ingest(event);
-            if (stats.batches++ === 0 || Math.random() < 1 / 3) {
-              stats.killed++;
-              throw new WorkerKilled("died before acknowledging");
-            }
-            return res;
-          };
+        async (event: SQSEvent) => {
+          for (const rec of event.Records) if (isDeliveredBefore(seen, rec.messageId) > 1) stats.redeliveries++;
+          const res = await ingestHandler(event);
+          if (stats.batches++ === 0 || Math.random() < 1 / 3) {
+            stats.killed++;
+            throw new WorkerKilled("died before acknowledging");
+          }
+          return res;
         },
         { batchSize: 2 },
       );
@@ -612,17 +597,14 @@ describe("faults: a 1,000-account import stays exact", () => {
       // tier changes are published and the chunk counted), then, redelivered, right after the
       // transaction that counts the chunk (before the import is marked complete). The third
       // delivery must finish the job without counting or writing anything twice.
-      await consume(
+      consume(
         r,
         r.ingest,
-        async () => {
-          const ingest = await lambda("ingest");
-          return async (event: SQSEvent) => {
-            deliveries++;
-            const n = isDeliveredBefore(seen, event.Records[0]?.messageId ?? "");
-            const after = n === 1 ? writesAccounts : n === 2 ? countsChunk : () => false;
-            return killPlans.run({ after, dead: false }, () => ingest(event));
-          };
+        async (event: SQSEvent) => {
+          deliveries++;
+          const n = isDeliveredBefore(seen, event.Records[0]?.messageId ?? "");
+          const after = n === 1 ? writesAccounts : n === 2 ? countsChunk : () => false;
+          return killPlans.run({ after, dead: false }, () => ingestHandler(event));
         },
         { batchSize: 1 },
       );
@@ -647,24 +629,21 @@ describe("faults: a 1,000-account import stays exact", () => {
       const { job, parsed } = await importDemo(r, 103);
       const events: SQSEvent[] = [];
       let failures = 0;
-      // Each delivery goes to two Lambda instances at once.
-      await consume(
+      // Each delivery is handled twice at once (two workers got the same message).
+      consume(
         r,
         r.ingest,
-        async () => {
-          const [a, b] = [await lambda("ingest"), await lambda("ingest")];
-          return async (event: SQSEvent) => {
-            events.push(event);
-            const res = mergeFailures(...(await Promise.all([a(event), b(event)])));
-            failures += res.batchItemFailures.length;
-            return res;
-          };
+        async (event: SQSEvent) => {
+          events.push(event);
+          const res = mergeFailures(...(await Promise.all([ingestHandler(event), ingestHandler(event)])));
+          failures += res.batchItemFailures.length;
+          return res;
         },
         { batchSize: 2 },
       );
       await settled(r, job.id);
       // A late duplicate of every batch, after the import completed, changes nothing.
-      const late = await Promise.all(events.map(async (e) => (await lambda("ingest"))(e)));
+      const late = await Promise.all(events.map((e) => ingestHandler(e)));
       expect(late.flatMap((x) => x?.batchItemFailures ?? [])).toEqual([]);
       const exact = await expectExact(r, job.id, parsed);
       expect(exact.dlq).toEqual([]);
@@ -706,15 +685,12 @@ describe("faults: a 1,000-account import stays exact", () => {
       submitThrottle.remove();
       let mixed = 0;
       let failed = 0;
-      await consume(r, r.ingest, async () => {
-        const ingest = await lambda("ingest");
-        return async (event: SQSEvent) => {
-          const poison = event.Records.filter((x) => !x.body.includes('"rows":[')).length;
-          if (poison && poison < event.Records.length) mixed++;
-          const res = await ingest(event);
-          failed += res?.batchItemFailures.length ?? 0;
-          return res;
-        };
+      consume(r, r.ingest, async (event: SQSEvent) => {
+        const poison = event.Records.filter((x) => !x.body.includes('"rows":[')).length;
+        if (poison && poison < event.Records.length) mixed++;
+        const res = await ingestHandler(event);
+        failed += res?.batchItemFailures.length ?? 0;
+        return res;
       });
       await settled(r, job.id, 55_000);
       const exact = await expectExact(r, job.id, parsed);
@@ -751,7 +727,7 @@ describe("faults: a 1,000-account import stays exact", () => {
     const t0 = Date.now();
     try {
       const { job } = await importDemo(r, 105);
-      await consume(r, r.ingest, () => lambda("ingest"));
+      consume(r, r.ingest, ingestHandler);
       await settled(r, job.id);
       const before = new Map((await allAccounts(r.store, r.ws)).map((a) => [a.id, a]));
       expect(before.size).toBe(N);
@@ -773,13 +749,11 @@ describe("faults: a 1,000-account import stays exact", () => {
         cancelTwice: pageCommit,
       });
       try {
-        await consume(
+        consume(
           r,
           r.rescore,
-          async () => {
-            const [a, b] = [await lambda("rescore"), await lambda("rescore")];
-            return async (event: SQSEvent) => mergeFailures(...(await Promise.all([a(event), b(event)])));
-          },
+          async (event: SQSEvent) =>
+            mergeFailures(...(await Promise.all([rescoreHandler(event), rescoreHandler(event)]))),
           { batchSize: 2, concurrency: 4 },
         );
         const stricter: IcpDefinitionInput = { ...DEMO_ICP, tiers: { priority: 85, nurture: 40 } };
@@ -888,10 +862,10 @@ describe("faults: a 1,000-account import stays exact", () => {
     // With --include-poison, while a worker dead-letters them again at once: the run still ends.
     await drain(sqs, q.url);
     const r: Pick<Rig, "store" | "stops"> = { store: base.store, stops: [] };
-    await consume(
+    consume(
       r,
       q,
-      async () => async (event: SQSEvent) => {
+      async (event: SQSEvent) => {
         await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: q.dlqUrl,
@@ -931,17 +905,14 @@ describe("faults: a 1,000-account import stays exact", () => {
       const { job, parsed } = await importDemo(r, 106);
       let handled = 0;
       let stopping: Promise<void> | undefined;
-      await consume(
+      consume(
         r,
         r.ingest,
-        async () => {
-          const ingest = await lambda("ingest");
-          return async (event: SQSEvent) => {
-            const res = await ingest(event);
-            // After the third batch, DynamoDB Local goes away while other chunks are in flight.
-            if (++handled === 3) stopping = own.dynamo?.stop();
-            return res;
-          };
+        async (event: SQSEvent) => {
+          const res = await ingestHandler(event);
+          // After the third batch, DynamoDB Local goes away while other chunks are in flight.
+          if (++handled === 3) stopping = own.dynamo?.stop();
+          return res;
         },
         { batchSize: 1, concurrency: 3 },
       );

@@ -13,13 +13,7 @@ export type PollerOptions = {
   sqs: SQSClient;
   queueUrl: string;
   queueArn: string;
-  /**
-   * One handler per loop (each loop is a Lambda instance, which never runs two events at once),
-   * each from its own copy of the module: module-level per-invocation state, such as Powertools'
-   * BatchProcessor, must not be shared by concurrent invocations. A single function is used by
-   * every loop only if it is safe to call concurrently.
-   */
-  handler: SqsLambda | readonly SqsLambda[];
+  handler: SqsLambda;
   batchSize: number;
   /** Parallel receive loops: how many "Lambda instances" consume the queue. */
   concurrency: number;
@@ -57,10 +51,7 @@ function toRecord(m: Message, arn: string): SQSRecord {
  */
 export function startPoller(o: PollerOptions): { stop(): Promise<void> } {
   let running = true;
-  const handlers = typeof o.handler === "function" ? [o.handler] : o.handler;
-  if (!handlers.length) throw new Error("startPoller: no handler");
-  const loop = async (_: unknown, instance: number) => {
-    const handler = handlers[instance % handlers.length] as SqsLambda;
+  const loop = async () => {
     while (running) {
       let messages: Message[] = [];
       try {
@@ -83,7 +74,7 @@ export function startPoller(o: PollerOptions): { stop(): Promise<void> } {
       if (!messages.length) continue;
       let failed: Set<string>;
       try {
-        const res = await handler({ Records: messages.map((m) => toRecord(m, o.queueArn)) });
+        const res = await o.handler({ Records: messages.map((m) => toRecord(m, o.queueArn)) });
         failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (e) {
         o.onError?.(e);

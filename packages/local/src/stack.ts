@@ -13,17 +13,9 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** `functions/ingest.handler` (as in the manifest) -> the module's URL. */
 const handlerUrl = (handler: string) => pathToFileURL(`${ROOT}${handler.replace(/\.[a-zA-Z]+$/, "")}.ts`).href;
 
-let instances = 0;
-
-/**
- * The very module Lambda runs, imported after its environment is in place. With `fresh`, a
- * copy of its own (module state included, as each Lambda instance has): pollers run several
- * instances of a handler at once, and a module such as functions/lib/sqs-batch.ts keeps the
- * state of the event being processed at module level.
- */
-async function importHandler(handler: string, fresh = false): Promise<unknown> {
-  const url = handlerUrl(handler) + (fresh ? `?instance=${++instances}` : "");
-  const mod = (await import(url)) as Record<string, unknown>;
+/** The very module Lambda runs, imported after its environment is in place. */
+async function importHandler(handler: string): Promise<unknown> {
+  const mod = (await import(handlerUrl(handler))) as Record<string, unknown>;
   const fn = mod[handler.split(".").pop() ?? "handler"];
   if (typeof fn !== "function") throw new Error(`${handler} does not export a function`);
   return fn;
@@ -106,9 +98,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         sqs: store.sqs,
         queueUrl: q.url,
         queueArn: q.arn,
-        handler: (await Promise.all(
-          Array.from({ length: q.spec.localConcurrency }, () => importHandler(q.spec.handler, true)),
-        )) as SqsLambda[],
+        handler: (await importHandler(q.spec.handler)) as SqsLambda,
         batchSize: q.spec.batchSize,
         concurrency: q.spec.localConcurrency,
         visibilityTimeout: q.spec.timeout * 6,
