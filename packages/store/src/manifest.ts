@@ -14,6 +14,7 @@ export const TABLE = {
     { name: "gsi2", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
     { name: "gsi3", partitionKey: "gsi3pk", sortKey: "gsi3sk" },
     { name: "gsi4", partitionKey: "gsi4pk", sortKey: "gsi4sk" },
+    { name: "gsi5", partitionKey: "gsi5pk", sortKey: "gsi5sk" },
   ],
 } as const;
 
@@ -56,6 +57,22 @@ export const QUEUES = [
     maxReceiveCount: 5,
     localConcurrency: 2,
   },
+  {
+    name: "SendQueue",
+    handler: "functions/send.handler",
+    timeout: 30,
+    batchSize: 10,
+    maxReceiveCount: 5,
+    localConcurrency: 4,
+  },
+  {
+    name: "EventQueue",
+    handler: "functions/events.handler",
+    timeout: 30,
+    batchSize: 10,
+    maxReceiveCount: 5,
+    localConcurrency: 4,
+  },
 ] as const satisfies readonly QueueSpec[];
 export type QueueName = (typeof QUEUES)[number]["name"];
 
@@ -82,5 +99,12 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     schedule: "rate(15 minutes)",
     timeout: 300,
     localEverySeconds: 30,
+  },
+  {
+    name: "SequenceTick",
+    handler: "functions/tick.handler",
+    schedule: "rate(1 minute)",
+    timeout: 60,
+    localEverySeconds: 5,
   },
 ];
