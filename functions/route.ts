@@ -1,14 +1,15 @@
 import { RouteMessage } from "@icp/core";
+import { routeTierChanges, storeFromEnv } from "@icp/store";
 import { logger, sqsHandler } from "./lib/sqs-batch.js";
 
 /**
- * SQS: tier-change events (batched per ingest chunk or rescore page). The sequences capability
- * (enroll / move / stop) plugs in here; until then each event is validated and acknowledged,
- * so nothing piles up or is lost.
+ * SQS: tier-change events (batched per ingest chunk or rescore page) -> routing rules: enroll,
+ * move between tracks, stop. Idempotent under redelivery (dedupe by event id per account).
  */
 export const handler = sqsHandler("RouteQueue", RouteMessage, async (msg) => {
   const events = "events" in msg ? msg.events : [msg];
-  for (const evt of events)
-    logger.debug("tier changed", { accountId: evt.accountId, from: evt.from, to: evt.to, eventId: evt.eventId });
-  return { TierChangesRouted: events.length };
+  const r = await routeTierChanges(storeFromEnv(), events);
+  if (r.enrolled || r.stopped)
+    logger.info("tier changes routed", { routed: r.routed, enrolled: r.enrolled, stopped: r.stopped });
+  return { TierChangesRouted: r.routed, Enrolled: r.enrolled, EnrollmentsStopped: r.stopped };
 });

@@ -1,7 +1,11 @@
 // How the Lambda bundles are built, shared by scripts/build.ts (what bench/bundles.ts measures)
 // and sst.config.ts (what `sst deploy` ships; SST loads this file's default export as esbuild
 // plugins through `nodejs.plugins`), so both produce the same code.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
 /**
  * Where the AWS SDK comes from. Workers use the copy in Lambda's Node.js runtime, which keeps
@@ -29,4 +33,25 @@ export const zodEnglishOnly = {
   },
 };
 
-export default [zodEnglishOnly];
+/**
+ * The dashboard's static files (packages/api/src/dashboard/assets.ts) are read from disk under
+ * Node; Lambda has neither that folder nor node_modules, so each `gzipped("<pkg or .>", "<file>")`
+ * call is replaced with the file's gzipped bytes (base64), decoded on first request.
+ */
+export const inlineDashboardAssets = {
+  name: "inline-dashboard-assets",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]api[\\/]src[\\/]dashboard[\\/]assets\.ts$/ }, (args) => {
+      const path = args.path ?? args.Path;
+      const source = readFileSync(path, "utf8");
+      const contents = source.replace(/\bgzipped\("([^"]+)", "([^"]+)"\)/g, (_, pkg, file) => {
+        const dir = pkg === "." ? dirname(path) : dirname(createRequire(path).resolve(pkg));
+        const b64 = gzipSync(readFileSync(join(dir, file)), { level: 9 }).toString("base64");
+        return `(() => Buffer.from("${b64}", "base64"))`;
+      });
+      return { contents, loader: "ts" };
+    });
+  },
+};
+
+export default [zodEnglishOnly, inlineDashboardAssets];

@@ -4,7 +4,7 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   accountId,
   DEMO_ICP,
@@ -13,7 +13,18 @@ import {
   RouteMessage,
   type TierChangedEvent,
 } from "@icp/core";
-import { createImport, createStore, getAccount, getImport, ingestChunk, keys } from "@icp/store";
+import {
+  acquireIngestLease,
+  createImport,
+  createStore,
+  getAccount,
+  getImport,
+  ingestChunk,
+  keys,
+  nextAccountState,
+  putNewAccounts,
+  releaseIngestLease,
+} from "@icp/store";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as ingestHandler } from "../../functions/ingest.js";
@@ -130,7 +141,7 @@ describe("ingest through the queue into DynamoDB Local", () => {
     ]);
     const importId = msg.importId;
     const r1 = await ingestChunk(store, msg);
-    expect(r1).toEqual({ written: 1, unchanged: 0, tierChanges: 1 });
+    expect(r1).toEqual({ written: 1, unchanged: 0, tierChanges: 1, created: 1 });
     // Crash after the writes but before the chunk was counted: the marker is missing.
     await store.ddb.send(
       new DeleteCommand({ TableName: s.cfg.tableName, Key: keys.importChunk(s.workspace, importId, 0) }),
@@ -145,9 +156,9 @@ describe("ingest through the queue into DynamoDB Local", () => {
       }),
     );
     const r2 = await ingestChunk(store, msg);
-    expect(r2).toEqual({ written: 0, unchanged: 1, tierChanges: 1 });
+    expect(r2).toEqual({ written: 0, unchanged: 1, tierChanges: 1, created: 0 });
     const r3 = await ingestChunk(store, msg); // fully done now: a no-op
-    expect(r3).toEqual({ written: 0, unchanged: 1, tierChanges: 0 });
+    expect(r3).toEqual({ written: 0, unchanged: 1, tierChanges: 0, created: 0 });
     const acc = await getAccount(s.store, s.workspace, accountId(s.workspace, "redeliver.example.com"));
     expect(acc?.rev).toBe(1);
     expect(acc?.tierHistory).toHaveLength(1);
@@ -293,5 +304,157 @@ describe("ingest through the queue into DynamoDB Local", () => {
       30_000,
       "route queue drained (invalid event in the DLQ)",
     );
+  });
+});
+
+describe("ingest lease: new accounts written without conditions, never over someone else's", () => {
+  let n = 0;
+  /** A workspace of its own (no ICPs), so that no other test's lease state is in the way. */
+  const freshWs = () => `${s.workspace}lease${n++}`;
+  const lease = async (ws: string) =>
+    (
+      await s.store.ddb.send(
+        new GetCommand({ TableName: s.cfg.tableName, Key: keys.ingestLease(ws), ConsistentRead: true }),
+      )
+    ).Item;
+  /** An import of `chunks` as POST /v1/imports would create it, and its chunk messages. */
+  async function importOf(ws: string, chunks: IngestChunkMessage["rows"][]): Promise<IngestChunkMessage[]> {
+    const importId = `imp_01ARZ3NDEKTSV4RRFFQ69H${String(seq++).padStart(4, "0")}`;
+    const rows = chunks.flat().length;
+    await createImport(s.store, ws, {
+      id: importId,
+      format: "json",
+      total: rows,
+      rejected: 0,
+      accounts: rows,
+      chunks: chunks.length,
+      rowsAccepted: rows,
+    });
+    const at = new Date().toISOString();
+    return chunks.map((r, chunk) => ({ kind: "ingest-chunk", workspaceId: ws, importId, chunk, rows: r, at }));
+  }
+  const row = (domain: string, who: string) => ({
+    line: 2,
+    account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
+  });
+
+  it("concurrent multi-chunk imports of overlapping new domains keep every contact", async () => {
+    const ws = freshWs();
+    const domains = Array.from({ length: 60 }, (_, i) => `overlap${i}.example.com`);
+    const imports = await Promise.all(
+      ["a", "b", "c"].map((who, k) => {
+        const order = [...domains.slice(k * 20), ...domains.slice(0, k * 20)]; // each import in another order
+        return importOf(
+          ws,
+          [0, 1, 2].map((c) => order.slice(c * 20, c * 20 + 20).map((d) => row(d, who))),
+        );
+      }),
+    );
+    const msgs = imports.flat();
+    const results = await Promise.all(msgs.map((m, i) => ingestChunk(s.store, msgs[(i * 4) % msgs.length] ?? m)));
+    // The fast path was taken, and every account was written once per import.
+    expect(results.reduce((t, r) => t + r.created, 0)).toBeGreaterThan(0);
+    expect(results.reduce((t, r) => t + r.written, 0)).toBe(180);
+    for (const d of domains) {
+      const acc = await getAccount(s.store, ws, accountId(ws, d));
+      expect(acc?.rev, d).toBe(3);
+      expect(acc?.contacts.map((c) => c.email).sort(), d).toEqual([`a@${d}`, `b@${d}`, `c@${d}`]);
+      expect(acc?.facts.technologies?.sort(), d).toEqual(["Tool-a", "Tool-b", "Tool-c"]);
+      expect(acc?.tierHistory, d).toHaveLength(1); // one creation: the tier changed once
+    }
+    for (const m of imports)
+      expect(await getImport(s.store, ws, m[0]?.importId ?? "")).toMatchObject({ status: "completed", chunksDone: 3 });
+    expect((await lease(ws))?.inFlight).toBeUndefined(); // every grant was released
+  });
+
+  it("another import's chunk does not create an account while a chunk may write it unconditionally", async () => {
+    const ws = freshWs();
+    const d = "held.example.com";
+    const [a] = await importOf(ws, [[row(d, "a")]]);
+    const [b] = await importOf(ws, [[row(d, "b")]]);
+    if (!a || !b) throw new Error("no chunks");
+    // A's chunk holds a grant and has read the account: absent.
+    const grant = await acquireIngestLease(s.store, ws, a.importId, 0);
+    if (!grant) throw new Error("no grant");
+    expect(await getAccount(s.store, ws, accountId(ws, d))).toBeUndefined();
+    // B's chunk gets no grant and must not create the account now: it waits for A.
+    const bDone = ingestChunk(s.store, b);
+    await eventually(async () => ((await lease(ws))?.waiting ? true : undefined), 20_000, "B waiting");
+    expect(await getAccount(s.store, ws, accountId(ws, d))).toBeUndefined();
+    // A writes the account unconditionally and leaves; B then merges onto it.
+    const stateA = nextAccountState(
+      accountId(ws, d),
+      undefined,
+      row(d, "a").account,
+      [],
+      Date.parse(a.at),
+      "import:a",
+      a.at,
+    );
+    expect(await putNewAccounts(s.store, ws, [stateA], grant)).toEqual([]);
+    await releaseIngestLease(s.store, grant);
+    expect(await bDone).toMatchObject({ written: 1, created: 0 });
+    const acc = await getAccount(s.store, ws, accountId(ws, d));
+    expect(acc?.rev).toBe(2);
+    expect(acc?.contacts.map((c) => c.email).sort()).toEqual([`a@${d}`, `b@${d}`]);
+  });
+
+  it("a duplicate delivery of a chunk being written takes the conditional path and counts once", async () => {
+    const ws = freshWs();
+    const [msg] = await importOf(ws, [[row("dup1.example.com", "a"), row("dup2.example.com", "a")]]);
+    if (!msg) throw new Error("no chunk");
+    const first = await acquireIngestLease(s.store, ws, msg.importId, 0); // the first delivery, in flight
+    if (!first) throw new Error("no grant");
+    expect(await acquireIngestLease(s.store, ws, msg.importId, 0)).toBeUndefined();
+    const dup = ingestChunk(s.store, msg);
+    await eventually(async () => ((await lease(ws))?.waiting ? true : undefined), 20_000, "duplicate waiting");
+    const source = `import:${msg.importId}#0`;
+    const states = msg.rows.map((r) =>
+      nextAccountState(accountId(ws, r.account.domain), undefined, r.account, [], Date.parse(msg.at), source, msg.at),
+    );
+    expect(await putNewAccounts(s.store, ws, states, first)).toEqual([]);
+    await releaseIngestLease(s.store, first);
+    expect(await dup).toEqual({ written: 0, unchanged: 0, tierChanges: 2, created: 0 });
+    for (const r of msg.rows) expect((await getAccount(s.store, ws, accountId(ws, r.account.domain)))?.rev).toBe(1);
+    expect(await getImport(s.store, ws, msg.importId)).toMatchObject({ status: "completed", chunksDone: 1 });
+  });
+
+  it("an expired grant sends nothing more, its term is taken over, and its late release changes nothing", async () => {
+    const ws = freshWs();
+    const [a] = await importOf(ws, [[row("late.example.com", "a")]]);
+    const [b0, b1] = await importOf(ws, [[row("next.example.com", "b")], [row("next2.example.com", "b")]]);
+    if (!a || !b0 || !b1) throw new Error("no chunks");
+    const grant = await acquireIngestLease(s.store, ws, a.importId, 0);
+    if (!grant) throw new Error("no grant");
+    // Its worker stalls past the term (a Lambda timeout): the term runs out.
+    await s.store.ddb.send(
+      new UpdateCommand({
+        TableName: s.cfg.tableName,
+        Key: keys.ingestLease(ws),
+        UpdateExpression: "SET #u = :past",
+        ExpressionAttributeNames: { "#u": "until" },
+        ExpressionAttributeValues: { ":past": Date.now() - 1 },
+      }),
+    );
+    const late = nextAccountState(
+      accountId(ws, "late.example.com"),
+      undefined,
+      row("late.example.com", "a").account,
+      [],
+      0,
+      "x",
+      a.at,
+    );
+    expect(await putNewAccounts(s.store, ws, [late], { ...grant, deadline: Date.now() - 1 })).toEqual([late]);
+    expect(await getAccount(s.store, ws, late.id)).toBeUndefined();
+    // B takes the lease over although A's chunk is still in its in-flight set.
+    expect(await ingestChunk(s.store, b0)).toMatchObject({ written: 1, created: 1 });
+    const b1Grant = await acquireIngestLease(s.store, ws, b1.importId, 1);
+    if (!b1Grant) throw new Error("no grant");
+    expect(b1Grant.term).not.toBe(grant.term);
+    await releaseIngestLease(s.store, grant); // A's worker wakes up
+    expect([...((await lease(ws))?.inFlight ?? [])]).toEqual([1]);
+    await releaseIngestLease(s.store, b1Grant);
+    expect((await lease(ws))?.inFlight).toBeUndefined();
   });
 });

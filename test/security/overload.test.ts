@@ -28,6 +28,35 @@ describe("overload and request ids", () => {
     expect((await app.request("/v1/icps", { headers: { authorization: `Bearer ${s.apiKey}` } })).status).toBe(200);
   });
 
+  it("sheds load with 503 + Retry-After while the event loop is saturated, and recovers", async () => {
+    const app = createApp({ store: () => s.store, maxLagMs: 50 });
+    const auth = { headers: { authorization: `Bearer ${s.apiKey}` } };
+    // Saturate: block the loop for 200 ms at every timer turn for ~1.5 s.
+    const hog = setInterval(() => {
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+    }, 0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const res = await app.request("/v1/icps", auth);
+    clearInterval(hog);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("2");
+    expect((await res.json()).detail).toMatch(/event loop/);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await app.request("/v1/icps", auth)).status).toBe(200);
+  });
+
+  it("bounds every JSON body (413 problem+json) and sends hardening headers", async () => {
+    const big = JSON.stringify({ name: "x".repeat(5 * 1024 * 1024) });
+    const res = await s.api("/v1/icps", { method: "POST", body: big, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect((await res.json()).type).toBe("/problems/payload-too-large");
+    const ok = await s.api("/v1/icps");
+    expect(ok.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(ok.headers.get("x-frame-options")).toBe("DENY");
+  });
+
   it("answers every request with a request id, echoing the caller's", async () => {
     const res = await s.api("/v1/icps", { headers: { "x-request-id": "trace-123" } });
     expect(res.headers.get("x-request-id")).toBe("trace-123");

@@ -1,15 +1,34 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requireApiKey } from "./auth.js";
 import type { AppDeps, AppEnv } from "./context.js";
 import { docsRoutes } from "./docs.js";
-import { logger, requestLog, shedLoad } from "./observability.js";
+import { logger, requestLog, securityHeaders, shedLoad } from "./observability.js";
 import { Problem, problemResponse, validationProblem } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { apiKeyRoutes } from "./routes/apikeys.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
+import { enrollmentRoutes } from "./routes/enrollments.js";
+import { eventRoutes, publicEventRoutes } from "./routes/events.js";
 import { icpRoutes } from "./routes/icps.js";
 import { importRoutes } from "./routes/imports.js";
+import { outboundRoutes } from "./routes/outbound.js";
+import { reportRoutes } from "./routes/reports.js";
 import { rescoreRoutes } from "./routes/rescores.js";
+import { routingRoutes } from "./routes/routing.js";
+import { senderRoutes } from "./routes/senders.js";
+import { sequenceRoutes } from "./routes/sequences.js";
+import { taskRoutes } from "./routes/tasks.js";
+
+/** Largest non-import request body: 1,000 events of a few KB each fit. */
+export const MAX_JSON_BYTES = 4 * 1024 * 1024;
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BYTES,
+  onError: () => {
+    throw new Problem("payload-too-large", `request body over ${MAX_JSON_BYTES} bytes`, undefined, 413);
+  },
+});
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
@@ -21,19 +40,33 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use("*", requestLog);
-  app.use("/v1/*", shedLoad(deps.maxInFlight ?? Number(process.env.ICP_MAX_IN_FLIGHT ?? 512)));
+  app.use("*", securityHeaders);
+  // Every JSON body is bounded; imports set their own, larger limit on their route.
+  app.use("/v1/*", async (c, next) => (c.req.path === "/v1/imports" ? next() : jsonBodyLimit(c, next)));
+  app.use("/v1/*", shedLoad(deps.maxInFlight ?? Number(process.env.ICP_MAX_IN_FLIGHT ?? 512), deps.maxLagMs));
   app.use("*", async (c, next) => {
     c.set("store", deps.store());
     await next();
   });
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);
+  // Signed webhook and tracking links: no API key (registered before the key middleware).
+  app.route("/", publicEventRoutes);
   app.use("/v1/*", requireApiKey);
+  app.route("/", eventRoutes);
+  app.route("/", reportRoutes);
   app.route("/", icpRoutes);
   app.route("/", importRoutes);
   app.route("/", accountRoutes);
   app.route("/", rescoreRoutes);
+  app.route("/", senderRoutes);
+  app.route("/", taskRoutes);
+  app.route("/", outboundRoutes);
+  app.route("/", sequenceRoutes);
+  app.route("/", enrollmentRoutes);
+  app.route("/", routingRoutes);
   app.route("/", apiKeyRoutes);
+  app.route("/", dashboardRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

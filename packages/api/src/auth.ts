@@ -12,10 +12,14 @@ const touched = new Map<string, number>();
 const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
 const allows = (scopes: readonly Scope[], need: Scope) => scopes.some((s) => RANK[s] >= RANK[need]);
 
-/** What a request needs: managing keys is admin, changing data is write, reading is read. */
-function needed(method: string, path: string): Scope {
-  if (path.startsWith("/v1/api-keys")) return "admin";
-  return method === "GET" || method === "HEAD" ? "read" : "write";
+/**
+ * What a request needs: managing keys and webhook secrets is admin, changing data is write,
+ * reading is read (rendering a preview is a read even though it is a POST).
+ */
+export function needed(method: string, path: string): Scope {
+  if (path.startsWith("/v1/api-keys") || /^\/v1\/settings\/[\w-]*secret/.test(path)) return "admin";
+  if (method === "GET" || method === "HEAD") return "read";
+  return method === "POST" && /^\/v1\/sequences\/[^/]+\/preview$/.test(path) ? "read" : "write";
 }
 
 /** Forget cached verdicts for a key (after it is revoked in this process). */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.js";
@@ -39,12 +40,21 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
  * once instead of queueing until everything times out. Lambda bounds concurrency per instance
  * anyway; this guards the long-running local server and any container deployment.
  */
-export function shedLoad(max: number) {
+export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_MS ?? 250)) {
   let inFlight = 0;
+  const lag = eventLoopLag();
   return createMiddleware<AppEnv>(async (c, next) => {
     if (inFlight >= max) {
       c.header("retry-after", "1");
       throw new Problem("service-unavailable", `more than ${max} requests in flight; retry after 1 s`);
+    }
+    // A saturated CPU shows as event-loop lag long before the in-flight count grows: shed then too.
+    if (lag() > maxLagMs) {
+      c.header("retry-after", "2");
+      throw new Problem(
+        "service-unavailable",
+        `server overloaded (event loop ${Math.round(lag())} ms behind); retry after 2 s`,
+      );
     }
     inFlight++;
     try {
@@ -54,3 +64,32 @@ export function shedLoad(max: number) {
     }
   });
 }
+
+/**
+ * Sustained event-loop lag (ms): the smallest delay Node's loop-delay monitor saw in the last
+ * half second. One long synchronous task (parsing a big upload) gives one late turn and is
+ * not overload; a saturated CPU makes every turn late.
+ */
+function eventLoopLag(): () => number {
+  const h = monitorEventLoopDelay({ resolution: 20 });
+  h.enable();
+  let lag = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    // No sample in the window means the loop never came back: as late as the window is long.
+    lag = h.count > 0 ? h.min / 1e6 : now - last;
+    last = now;
+    h.reset();
+  }, 500);
+  timer.unref();
+  return () => lag;
+}
+
+/** Headers every response carries: no MIME sniffing, no framing, no referrer leaking ids. */
+export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  c.header("x-content-type-options", "nosniff");
+  c.header("x-frame-options", "DENY");
+  c.header("referrer-policy", "no-referrer");
+});

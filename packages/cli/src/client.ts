@@ -35,13 +35,18 @@ export class Client {
     private readonly key: string,
   ) {}
 
-  async request<T>(path: string, o: RequestOptions = {}): Promise<T> {
+  /** Like request, for a text answer (e.g. `format=csv`): the body as it came. */
+  async requestText(path: string, o: RequestOptions = {}): Promise<string> {
+    return this.request<string>(path, { ...o, text: true });
+  }
+
+  async request<T>(path: string, o: RequestOptions & { text?: boolean } = {}): Promise<T> {
     // Relative to the base path too, so a URL like https://…/prod (an API Gateway stage) keeps its /prod.
     const url = new URL(path.replace(/^\//, ""), this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.key}`,
-      accept: "application/json",
+      accept: o.text ? "text/csv, text/plain, application/problem+json" : "application/json",
       ...o.headers,
     };
     if (o.contentType) headers["content-type"] = o.contentType;
@@ -68,7 +73,7 @@ export class Client {
         continue;
       }
       if (!res.ok) throw await toApiError(res);
-      return (await res.json()) as T;
+      return (o.text ? await res.text() : await res.json()) as T;
     }
   }
 }

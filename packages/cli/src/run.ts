@@ -2,6 +2,7 @@ import { findCommand, GLOBAL_OPTIONS, type OptionSpec, parseCommandArgs, UsageEr
 import { ApiError, Client, NetworkError } from "./client.js";
 import { accountsCommand, accountsOptions } from "./commands/accounts.js";
 import { importCommand, importOptions } from "./commands/import.js";
+import { reportCommand, reportOptions } from "./commands/report.js";
 
 const USAGE = `usage: icp <command> [options]
 
@@ -11,6 +12,12 @@ commands:
       files over 20 MB or 90,000 rows go as several uploads (keys K-part-1, K-part-2, …)
   accounts [--tier priority|nurture|generic|disqualified] [--segment S] [--limit N]
       list accounts, best score first (default limit 50)
+  report [--by segment|tier|icp|sequence|step|channel|variant] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+         [--icp ID] [--segment S] [--format table|csv|json]
+      engagement per group: accounts reached, sends, open/click/reply/meeting/win rates, revenue
+      (default: by segment over the last 90 days); csv is the API's, safe to open in a spreadsheet
+  report --lift [--from …] [--to …] [--icp ID] [--segment S] [--format table|json]
+      ICP vs non-ICP conversion and its band (2x / 3-4x / 5x+), deal size and sales cycle per tier
 
 global options:
   --url URL    API base URL (env ICP_URL, default http://localhost:3000)
@@ -29,6 +36,7 @@ type Command = {
 const COMMANDS: Record<string, Command> = {
   import: { options: importOptions, args: 1, run: (c, p, v) => importCommand(c, p[0] as string, v) },
   accounts: { options: accountsOptions, args: 0, run: (c, _p, v) => accountsCommand(c, v) },
+  report: { options: reportOptions, args: 0, run: (c, _p, v) => reportCommand(c, v) },
 };
 
 /** Runs one command line and returns the exit code; never throws. */

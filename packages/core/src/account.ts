@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { amount } from "./numbers.js";
+import { TimeZone } from "./windows.js";
 
 /** Kinds of intent signal an account can carry (from imports or the signals API). */
 export const SignalType = z.enum([
@@ -28,6 +29,8 @@ export const Contact = z.object({
   lastName: z.string().trim().max(100).optional(),
   title: z.string().trim().max(200).optional(),
   linkedinUrl: z.url().max(500).optional(),
+  /** IANA zone of the person (sending windows use it first). */
+  timezone: TimeZone.optional(),
 });
 export type Contact = z.infer<typeof Contact>;
 
@@ -46,6 +49,8 @@ export const AccountInput = z.object({
   techMaturity: z.enum(["low", "medium", "high"]).optional(),
   signals: z.array(Signal).max(200).optional(),
   contacts: z.array(Contact).max(500).optional(),
+  /** IANA zone of the company (sending windows fall back to it when a contact has none). */
+  timezone: TimeZone.optional(),
 });
 export type AccountInput = z.infer<typeof AccountInput>;
 

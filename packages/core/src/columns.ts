@@ -19,6 +19,7 @@ export const IMPORT_FIELDS = [
   "lastName",
   "title",
   "linkedinUrl",
+  "timezone",
 ] as const;
 export type ImportField = (typeof IMPORT_FIELDS)[number];
 
@@ -56,6 +57,7 @@ const ALIASES: Record<ImportField, string[]> = {
   lastName: ["last name", "lastname", "contact last name", "person last name", "surname", "family name"],
   title: ["title", "job title", "contact title", "person title", "position"],
   linkedinUrl: ["linkedin url", "person linkedin url", "linkedin", "linkedin profile", "contact linkedin url"],
+  timezone: ["time zone", "timezone", "tz", "contact time zone", "person time zone"],
 };
 
 export const headerKey = (h: string) => h.toLowerCase().replace(/[^a-z0-9]/g, "");

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { ulid } from "ulid";
 
-export type IdPrefix = "acc" | "imp" | "icp" | "evt" | "wsk" | "rsc";
+export type IdPrefix = "acc" | "imp" | "icp" | "evt" | "wsk" | "rsc" | "snd" | "tsk" | "mail" | "enr" | "seq";
 
 /** Prefixed, time-sortable id: `imp_01J…`. */
 export const newId = (prefix: IdPrefix) => `${prefix}_${ulid()}`;

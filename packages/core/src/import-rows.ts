@@ -149,7 +149,10 @@ export function rowToAccount(cells: Cells, line: number, now: Date): ImportRow |
     const v = get(f);
     if (v) contact[f] = v;
   }
-  if (Object.keys(contact).length) candidate.contacts = [contact];
+  // A row's zone is the company's, and its contact's when the row names one.
+  const timezone = get("timezone");
+  if (timezone) candidate.timezone = timezone;
+  if (Object.keys(contact).length) candidate.contacts = [timezone ? { ...contact, timezone } : contact];
   return validateAccount(candidate, line, errors);
 }
 

@@ -140,5 +140,13 @@ export const Enrollment = z.object({
   /** How it started: `route:<eventId>` or `manual`. */
   source: z.string(),
   rev: z.number().int().nonnegative(),
+  /** Id of the step at `stepIndex` (absent once the enrollment has run its last step). */
+  stepId: z.string().optional(),
+  /** The recipient's IANA zone the windows are computed in (contact's, else account's, else workspace's). */
+  timezone: z.string().optional(),
+  /** When the current claim was taken (ISO); stale claims are re-queued by the tick. */
+  claimedAt: z.string().optional(),
+  /** Why the due step was last deferred (window, cap…). */
+  deferReason: z.string().optional(),
 });
 export type Enrollment = z.infer<typeof Enrollment>;

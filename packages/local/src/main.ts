@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { getImport } from "@icp/store";
-import { DEMO_WORKSPACE } from "./seed.js";
+import { DEMO_WORKSPACE, seedDemoEngagement } from "./seed.js";
 import { startStack } from "./stack.js";
 
 const HELP = `npm start -- [options]
@@ -54,10 +54,12 @@ icp-sequencer local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}
 
   API        ${u}            health: ${u}/health
   Docs       ${u}/docs       OpenAPI: ${u}/openapi.json
+  Dashboard  ${u}/dashboard  (asks for the API key once per browser tab)
   Workspace  ${DEMO_WORKSPACE}
   API key    ${apiKey}
   DynamoDB   ${stack.cfg.dynamoEndpoint}${values.persist ? ` (data kept in ${values.persist})` : " (in memory)"}
   SQS        ${stack.cfg.sqsEndpoint}  queues: ${Object.keys(stack.queues).join(", ")} (+ DLQs)
+  Mail       ${u}/v1/mail   captured by the local SMTP server at ${stack.smtp.url}
 ${stack.seeded?.importId ? `  Demo data  ICP "SaaS scale-ups" + 300 accounts importing (${stack.seeded.importId})\n` : ""}
 Try:
   curl -s -H "Authorization: Bearer ${apiKey}" "${u}/v1/accounts?tier=priority&limit=5"
@@ -77,4 +79,15 @@ if (stack.seeded?.importId) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  // Then ~60 days of engagement, so the dashboard tells a story on first run.
+  const t1 = Date.now();
+  const eng = await seedDemoEngagement(stack.store, id).catch((e: unknown) => {
+    console.error("Demo engagement failed:", e);
+    return undefined;
+  });
+  if (eng)
+    console.log(
+      `Demo engagement recorded: ${eng.recorded} events for ${eng.accounts} accounts over 60 days ` +
+        `(${((Date.now() - t1) / 1000).toFixed(1)} s). Dashboard: ${u}/dashboard`,
+    );
 }

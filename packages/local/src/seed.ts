@@ -1,5 +1,30 @@
-import { DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
-import { createIcp, ensureWorkspace, listIcps, listImports, putApiKey, type Store, submitImport } from "@icp/store";
+import {
+  DEMO_ENGAGEMENT_SEQUENCES,
+  DEMO_ICP,
+  type DemoEngagementSequence,
+  demoAccountsCsv,
+  demoEngagement,
+  type EngagementEventsMessage,
+  IcpDefinition,
+  parseCsv,
+  sequenceFor,
+  stepVariants,
+  Track,
+} from "@icp/core";
+import {
+  allAccounts,
+  createIcp,
+  ensureWorkspace,
+  getImport,
+  getRoutingRules,
+  getSequence,
+  listIcps,
+  listImports,
+  putApiKey,
+  recordEvents,
+  type Store,
+  submitImport,
+} from "@icp/store";
 
 export const DEMO_WORKSPACE = "demo";
 export const DEMO_ACCOUNTS = 300;
@@ -22,4 +47,76 @@ export async function seedDemo(store: Store, apiKey: string): Promise<{ icpCreat
     idempotencyKey: "demo-seed",
   });
   return { icpCreated, importId: job.id };
+}
+
+/** Events per recorded batch: the size of one EventQueue message. */
+const DEMO_EVENTS_PER_BATCH = 1000;
+
+/**
+ * The demo's sequences per track: the ones the workspace's routing rules name (tier-wide
+ * rules), else the built-in demo set (same shape, ids `seq_demo_*`).
+ */
+async function demoSequences(store: Store, ws: string): Promise<DemoEngagementSequence[]> {
+  const rules = await getRoutingRules(store, ws);
+  const out: DemoEngagementSequence[] = [];
+  for (const track of Track.options) {
+    const rule = sequenceFor(rules, track, undefined, undefined);
+    const seq = rule ? await getSequence(store, ws, rule.sequenceId) : undefined;
+    if (!seq) continue;
+    out.push({
+      id: seq.id,
+      version: seq.version,
+      track,
+      steps: seq.steps.map((st) => ({
+        id: st.id,
+        channel: st.channel,
+        ...(st.abVariants.length ? { variants: stepVariants(st) } : {}),
+      })),
+    });
+  }
+  return out.length === Track.options.length ? out : DEMO_ENGAGEMENT_SEQUENCES;
+}
+
+/**
+ * First start, once the demo import is scored: ~60 days of engagement for the demo accounts
+ * (sends, opens, clicks, replies, meetings, deals won and lost; ICP accounts converting ~3-4x
+ * better), deterministic for a given day. Recorded by the EventQueue worker's own code path
+ * (recordEvents: timelines, markers, counters and effects agree), in batches of 1,000 with
+ * stable event ids, so running it twice records nothing new.
+ */
+export async function seedDemoEngagement(
+  store: Store,
+  importId: string,
+  o: { now?: Date; timeoutMs?: number } = {},
+): Promise<{ accounts: number; events: number; recorded: number } | undefined> {
+  const until = Date.now() + (o.timeoutMs ?? 120_000);
+  for (;;) {
+    const job = await getImport(store, DEMO_WORKSPACE, importId);
+    if (job?.status === "completed") break;
+    if (!job || job.status === "failed" || Date.now() > until) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const accounts = await allAccounts(store, DEMO_WORKSPACE);
+  // Midnight UTC: the same day gives the same events (and ids), whenever in the day it runs.
+  const now = o.now ?? new Date(new Date().toISOString().slice(0, 10));
+  const events = demoEngagement(
+    accounts.map((a) => ({
+      id: a.id,
+      tier: a.tier,
+      qualified: a.qualified,
+      segment: a.segment,
+      contacts: (a.contacts ?? []).map((c) => ({ id: c.id, ...(c.email ? { email: c.email } : {}) })),
+    })),
+    { now, sequences: await demoSequences(store, DEMO_WORKSPACE) },
+  );
+  let recorded = 0;
+  for (let i = 0; i < events.length; i += DEMO_EVENTS_PER_BATCH) {
+    const msg: EngagementEventsMessage = {
+      kind: "engagement-events",
+      workspaceId: DEMO_WORKSPACE,
+      events: events.slice(i, i + DEMO_EVENTS_PER_BATCH),
+    };
+    recorded += (await recordEvents(store, msg)).recorded;
+  }
+  return { accounts: new Set(events.map((e) => e.accountId)).size, events: events.length, recorded };
 }

@@ -1,12 +1,22 @@
 import type { AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { API, configToEnv, createStore, createTable, SCHEDULES, type Store, type StoreConfig } from "@icp/store";
+import {
+  API,
+  configToEnv,
+  createStore,
+  createTable,
+  QUEUES,
+  SCHEDULES,
+  type Store,
+  type StoreConfig,
+} from "@icp/store";
 import { startFauxqs } from "fauxqs";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
 import { type SqsLambda, startPoller } from "./poller.js";
 import { createQueues, type LocalQueue } from "./queues.js";
 import { seedDemo } from "./seed.js";
+import { type SmtpCapture, startSmtpCapture } from "./smtp.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -48,32 +58,68 @@ export type Stack = {
   cfg: StoreConfig;
   store: Store;
   queues: Record<string, LocalQueue>;
+  /** Local SMTP capture the send worker mails to (ICP_SMTP_URL); captured mail is at GET /v1/mail. */
+  smtp: SmtpCapture;
   seeded: { icpCreated: boolean; importId?: string } | undefined;
   stop(): Promise<void>;
 };
 
+type Loaded = {
+  pollers: Map<string, SqsLambda>;
+  schedules: Map<string, () => Promise<unknown>>;
+  app: { fetch: (r: Request) => Promise<Response> };
+};
+
+/**
+ * Import every handler module (the queues', the schedules' and the API's). Their environment
+ * (table, queue URLs) is read when they handle something, not when they are imported (see
+ * packages/store/src/config.ts, `storeFromEnv`), so this overlaps with DynamoDB Local's start;
+ * only the Powertools settings, read at import, must be in place before.
+ */
+async function loadHandlers(): Promise<Loaded> {
+  const pollers = new Map<string, SqsLambda>();
+  const schedules = new Map<string, () => Promise<unknown>>();
+  const [app] = await Promise.all([
+    import(handlerUrl(API.handler)).then((m) => (m as { app: Loaded["app"] }).app),
+    ...QUEUES.map(async (q) => pollers.set(q.handler, (await importHandler(q.handler)) as SqsLambda)),
+    ...SCHEDULES.map(async (sc) =>
+      schedules.set(sc.handler, (await importHandler(sc.handler)) as () => Promise<unknown>),
+    ),
+  ]);
+  return { pollers, schedules, app };
+}
+
 /**
  * The whole system on one machine: DynamoDB Local, an in-process SQS with the manifest's
  * queues and DLQs, pollers invoking the functions/ handlers exactly as Lambda would, and
- * the API. Environment variables are set the way SST links resources, before the handler
- * modules are imported.
+ * the API. Environment variables are set the way SST links resources, before any handler
+ * runs; the handler modules load while DynamoDB Local starts.
  */
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
+  process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+  process.env.POWERTOOLS_METRICS_DISABLED ??= "true"; // EMF lines are for CloudWatch, not a terminal
+  const loading = loadHandlers();
+  loading.catch(() => {}); // awaited below; a failure surfaces there
   try {
-    let dynamo: DynamoLocal | undefined;
-    if (!o.dynamoEndpoint) {
-      dynamo = await startDynamoLocal({
-        ...(o.dynamoPort ? { port: o.dynamoPort } : {}),
-        ...(o.persistDir ? { persistDir: o.persistDir } : {}),
-      });
-      stops.push(() => (dynamo as DynamoLocal).stop());
-    }
-    const sqsServer = await startFauxqs({ port: 0, logger: false });
-    stops.push(() => sqsServer.stop());
+    const [dynamo, sqsServer] = await Promise.all([
+      o.dynamoEndpoint
+        ? undefined
+        : startDynamoLocal({
+            ...(o.dynamoPort ? { port: o.dynamoPort } : {}),
+            ...(o.persistDir ? { persistDir: o.persistDir } : {}),
+          }).then((d) => {
+            stops.push(() => d.stop());
+            return d;
+          }),
+      startFauxqs({ port: 0, logger: false }).then((q) => {
+        stops.push(() => q.stop());
+        return q;
+      }),
+    ]);
     const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
 
     const bootstrap = createStore({
@@ -83,22 +129,23 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       dynamoEndpoint: o.dynamoEndpoint ?? (dynamo as DynamoLocal).endpoint,
       sqsEndpoint,
     });
-    const queues = await createQueues(bootstrap.sqs, o.queuePrefix ?? "");
+    const [queues] = await Promise.all([createQueues(bootstrap.sqs, o.queuePrefix ?? ""), createTable(bootstrap)]);
     const urls = Object.fromEntries(Object.values(queues).map((q) => [q.spec.name, q.url])) as StoreConfig["queues"];
     const dlqs = Object.fromEntries(Object.values(queues).map((q) => [q.spec.name, q.dlqUrl])) as StoreConfig["dlqs"];
     const cfg: StoreConfig = { ...bootstrap.cfg, queues: urls, ...(dlqs ? { dlqs } : {}) };
     Object.assign(process.env, configToEnv(cfg));
-    process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
-    process.env.POWERTOOLS_METRICS_DISABLED ??= "true"; // EMF lines are for CloudWatch, not a terminal
     const store = createStore(cfg);
-    await createTable(store);
+    const smtp = await startSmtpCapture(store, { onError: o.onWorkerError ?? ((e) => console.error("[smtp]", e)) });
+    stops.push(() => smtp.stop());
+    process.env.ICP_SMTP_URL = smtp.url;
+    const loaded = await loading;
 
     for (const q of Object.values(queues)) {
       const poller = startPoller({
         sqs: store.sqs,
         queueUrl: q.url,
         queueArn: q.arn,
-        handler: (await importHandler(q.spec.handler)) as SqsLambda,
+        handler: loaded.pollers.get(q.spec.handler) as SqsLambda,
         batchSize: q.spec.batchSize,
         concurrency: q.spec.localConcurrency,
         visibilityTimeout: q.spec.timeout * 6,
@@ -110,7 +157,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 
     // Schedules (EventBridge in AWS): a timer each, never overlapping itself.
     for (const sched of SCHEDULES) {
-      const run = (await importHandler(sched.handler)) as () => Promise<unknown>;
+      const run = loaded.schedules.get(sched.handler) as () => Promise<unknown>;
       let busy = false;
       const timer = setInterval(() => {
         if (busy || o.schedules === false) return;
@@ -125,8 +172,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       stops.push(async () => clearInterval(timer));
     }
 
-    const { app } = (await import(handlerUrl(API.handler))) as { app: { fetch: (r: Request) => Promise<Response> } };
-    const server = serve({ fetch: app.fetch, port: o.port ?? 3000, hostname: o.host ?? "127.0.0.1" });
+    const server = serve({ fetch: loaded.app.fetch, port: o.port ?? 3000, hostname: o.host ?? "127.0.0.1" });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
@@ -141,7 +187,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const port = (server.address() as AddressInfo).port;
     const apiKey = o.apiKey ?? "local-dev-key";
     const seeded = o.seed === false ? undefined : await seedDemo(store, apiKey);
-    return { url: `http://${o.host ?? "127.0.0.1"}:${port}`, apiKey, cfg, store, queues, seeded, stop };
+    return { url: `http://${o.host ?? "127.0.0.1"}:${port}`, apiKey, cfg, store, queues, smtp, seeded, stop };
   } catch (e) {
     await stop();
     throw e;

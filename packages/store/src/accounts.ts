@@ -18,9 +18,11 @@ import {
   type Tier,
   type TierChangedEvent,
 } from "@icp/core";
+import { chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { keys, SHARDS } from "./keys.js";
-import { queryPage } from "./query.js";
+import { creationGuard, type IngestGrant, waitForCreation } from "./lease.js";
+import { queryIndexAll, queryPage } from "./query.js";
 
 export type TierHistoryEntry = {
   eventId: string;
@@ -93,20 +95,78 @@ export class StaleAccountError extends Error {}
 /** Optimistic writes retried this often on a contended account before the message is retried by SQS. */
 export const MAX_WRITE_ATTEMPTS = 12;
 
-/** Write an account only if nobody else wrote it since we read revision `a.rev - 1`. */
-export async function putAccountIfUnchanged(store: Store, ws: string, a: AccountRecord): Promise<void> {
-  try {
-    await store.ddb.send(
-      new PutCommand({
-        TableName: store.cfg.tableName,
-        Item: accountItem(ws, a),
-        ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
-        ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
-      }),
-    );
-  } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") throw new StaleAccountError(a.id);
-    throw e;
+const conditionOn = (a: AccountRecord) =>
+  a.rev === 1
+    ? { ConditionExpression: "attribute_not_exists(pk)" }
+    : { ConditionExpression: "rev = :prev", ExpressionAttributeValues: { ":prev": a.rev - 1 } };
+
+/** Waits for the ingest lease before a creation gives up (each wait is bounded; see lease.ts). */
+const MAX_LEASE_WAITS = 5;
+
+type Cancellation = { name: string; CancellationReasons?: { Code?: string }[] };
+const cancelledBy = (e: unknown, i: number) =>
+  (e as Cancellation).CancellationReasons?.[i]?.Code === "ConditionalCheckFailed";
+
+/**
+ * Write an account only if nobody else wrote it since we read revision `a.rev - 1`. Creating
+ * one (rev 1) also requires that no ingest chunk is writing new accounts unconditionally
+ * (packages/store/src/lease.ts), waiting for them if need be; `self` is that chunk's own grant.
+ */
+export async function putAccountIfUnchanged(
+  store: Store,
+  ws: string,
+  a: AccountRecord,
+  self?: IngestGrant,
+): Promise<void> {
+  const put = { TableName: store.cfg.tableName, Item: accountItem(ws, a), ...conditionOn(a) };
+  for (let waits = 0; ; waits++) {
+    if (waits > MAX_LEASE_WAITS) throw new Error(`account ${a.id}: the ingest lease kept refusing its creation`);
+    try {
+      if (a.rev !== 1) await store.ddb.send(new PutCommand(put));
+      else
+        await store.ddb.send(
+          new TransactWriteCommand({ TransactItems: [creationGuard(store, ws, self), { Put: put }] }),
+        );
+      return;
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === "ConditionalCheckFailedException" || (a.rev === 1 && cancelledBy(e, 1)))
+        throw new StaleAccountError(a.id);
+      if (a.rev === 1 && cancelledBy(e, 0)) await waitForCreation(store, ws);
+      else if (name === "TransactionConflictException" || name === "TransactionCanceledException")
+        throw new StaleAccountError(a.id); // a conflicting transaction: re-read and retry like a stale write
+      else throw e;
+    }
+  }
+}
+
+/** What `writeWithRetry` should do with the account as it is now: nothing more, or write `write`. */
+export type WriteStep<R> = { done: R } | { write: AccountRecord; result: R };
+
+/**
+ * The optimistic-write loop: decide from the current state, write it conditionally on its
+ * revision, and on a concurrent write re-read and decide again (up to MAX_WRITE_ATTEMPTS,
+ * with jittered pauses: the item is contended).
+ */
+export async function writeWithRetry<R>(
+  store: Store,
+  ws: string,
+  id: string,
+  current: AccountRecord | undefined,
+  step: (current: AccountRecord | undefined) => WriteStep<R>,
+  self?: IngestGrant,
+): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    const s = step(current);
+    if ("done" in s) return s.done;
+    try {
+      await putAccountIfUnchanged(store, ws, s.write, self);
+      return s.result;
+    } catch (e) {
+      if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
+      await sleep(Math.random() * 20 * (attempt + 1));
+      current = await getAccount(store, ws, id);
+    }
   }
 }
 
@@ -220,7 +280,7 @@ export async function accountTimeline(
 ): Promise<TimelineEntry[]> {
   const page = await queryPage(store, keys.timelinePrefix(ws, a.id), { limit, newestFirst: true });
   const stored = page.items.map((i) => {
-    const { pk: _1, sk: _2, v: _3, ...rest } = i;
+    const { pk: _1, sk: _2, v: _3, gsi1pk: _4, gsi1sk: _5, ...rest } = i;
     return rest as TimelineEntry;
   });
   const tiers: TimelineEntry[] = a.tierHistory.map((h) => ({ ...h, type: "tier_changed" }));
@@ -250,26 +310,12 @@ export function tierChangedEvent(ws: string, a: AccountRecord, h: TierHistoryEnt
  * read per account: for reviews and backtests over history, not for request paths.
  */
 export async function allAccounts(store: Store, ws: string): Promise<AccountRecord[]> {
-  const out: AccountRecord[] = [];
-  await Promise.all(
-    Array.from({ length: SHARDS }, async (_, shard) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await store.ddb.send(
-          new QueryCommand({
-            TableName: store.cfg.tableName,
-            IndexName: "gsi3",
-            KeyConditionExpression: "gsi3pk = :pk",
-            ExpressionAttributeValues: { ":pk": keys.accountShardPartition(ws, shard) },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(res.Items ?? []).map(toAccount));
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }),
+  const shards = await Promise.all(
+    Array.from({ length: SHARDS }, (_, shard) =>
+      queryIndexAll(store, "gsi3", { pk: keys.accountShardPartition(ws, shard) }),
+    ),
   );
-  return out;
+  return shards.flat().map(toAccount);
 }
 
 /** Record (or clear, with null) the deal outcome of an account. */
@@ -284,9 +330,11 @@ export async function setAccountOutcome(
       new UpdateCommand({
         TableName: store.cfg.tableName,
         Key: keys.account(ws, id),
-        UpdateExpression: outcome ? "SET outcome = :o" : "REMOVE outcome",
+        // Bumps the revision, so that a concurrent optimistic write (ingest, re-score) cannot
+        // overwrite the outcome with the state it read before.
+        UpdateExpression: outcome ? "SET outcome = :o ADD rev :one" : "REMOVE outcome ADD rev :one",
         ConditionExpression: "attribute_exists(pk)",
-        ...(outcome ? { ExpressionAttributeValues: { ":o": outcome } } : {}),
+        ExpressionAttributeValues: { ":one": 1, ...(outcome ? { ":o": outcome } : {}) },
       }),
     );
     return true;
@@ -332,31 +380,71 @@ export async function deleteAccount(store: Store, ws: string, id: string): Promi
 }
 
 /**
- * Write many accounts in one transaction (up to 100), each conditioned on the revision it was
- * read at. All or nothing: on any conflict the caller falls back to writing them one by one.
+ * Write many accounts in one transaction (up to 99; creations add the lease guard as the first
+ * item), each conditioned on the revision it was read at. All or nothing: false when any of them
+ * changed meanwhile (the caller then writes them one by one); waits while the guard refuses.
  */
 export async function putAccountsIfUnchanged(
   store: Store,
   ws: string,
   accounts: readonly AccountRecord[],
+  self?: IngestGrant,
 ): Promise<boolean> {
-  try {
-    await store.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: accounts.map((a) => ({
-          Put: {
-            TableName: store.cfg.tableName,
-            Item: accountItem(ws, a),
-            ConditionExpression: a.rev === 1 ? "attribute_not_exists(pk)" : "rev = :prev",
-            ...(a.rev === 1 ? {} : { ExpressionAttributeValues: { ":prev": a.rev - 1 } }),
-          },
-        })),
-      }),
-    );
-    return true;
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === "TransactionCanceledException" || name === "TransactionConflictException") return false;
-    throw e;
+  const creates = accounts.some((a) => a.rev === 1);
+  const off = creates ? 1 : 0;
+  for (let waits = 0; ; waits++) {
+    if (waits > MAX_LEASE_WAITS) throw new Error("the ingest lease kept refusing the creation of accounts");
+    try {
+      const puts = accounts.map((a) => ({
+        Put: { TableName: store.cfg.tableName, Item: accountItem(ws, a), ...conditionOn(a) },
+      }));
+      await store.ddb.send(
+        new TransactWriteCommand({ TransactItems: creates ? [creationGuard(store, ws, self), ...puts] : puts }),
+      );
+      return true;
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name !== "TransactionCanceledException" && name !== "TransactionConflictException") throw e;
+      const stale = accounts.some((_, i) => cancelledBy(e, i + off));
+      // Refused by the guard: wait once here rather than in every one-by-one write.
+      if (creates && cancelledBy(e, 0)) await waitForCreation(store, ws);
+      if (stale || !creates || !cancelledBy(e, 0)) return false;
+    }
   }
+}
+
+/**
+ * Write accounts that did not exist at a consistent read, unconditionally (BatchWriteItem, 25 per
+ * request) — only for the holder of an ingest lease grant. Nothing is sent after the grant's
+ * deadline (requests still running then are aborted): returns the accounts that may not have
+ * been written, for the caller to write with conditions.
+ */
+export async function putNewAccounts(
+  store: Store,
+  ws: string,
+  accounts: readonly AccountRecord[],
+  grant: IngestGrant,
+): Promise<AccountRecord[]> {
+  const table = store.cfg.tableName;
+  const left: AccountRecord[] = [];
+  await inParallel(chunks(accounts, 25), 4, async (batch) => {
+    const byPk = new Map(batch.map((a) => [keys.account(ws, a.id).pk, a]));
+    let pending = batch.map((a) => ({ PutRequest: { Item: accountItem(ws, a) } }));
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt > 0) await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
+      const remaining = grant.deadline - Date.now();
+      if (remaining <= 0 || attempt >= 8) break;
+      try {
+        const res = await store.ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }), {
+          abortSignal: AbortSignal.timeout(remaining),
+        });
+        pending = (res.UnprocessedItems?.[table] ?? []) as typeof pending;
+      } catch (e) {
+        if ((e as Error).name !== "AbortError" && !/abort/i.test((e as Error).message)) throw e;
+        break;
+      }
+    }
+    for (const p of pending) left.push(byPk.get(String(p.PutRequest.Item.pk)) as AccountRecord);
+  });
+  return left;
 }

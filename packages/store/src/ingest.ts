@@ -18,18 +18,17 @@ import {
 import {
   type AccountRecord,
   contactKey,
-  getAccount,
   MAX_CONTACTS,
-  MAX_WRITE_ATTEMPTS,
-  putAccountIfUnchanged,
   putAccountsIfUnchanged,
-  StaleAccountError,
+  putNewAccounts,
   type StoredContact,
   TIER_HISTORY_LIMIT,
   tierChangedEvent,
   toAccount,
+  type WriteStep,
+  writeWithRetry,
 } from "./accounts.js";
-import { batchGet, inParallel, sleep } from "./batch.js";
+import { batchGet, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
 import {
@@ -42,6 +41,7 @@ import {
   putRowErrors,
 } from "./imports.js";
 import { keys } from "./keys.js";
+import { acquireIngestLease, type IngestGrant, releaseIngestLease } from "./lease.js";
 import { publish, publishTierChanges } from "./queue.js";
 
 /** Accounts per ingest message: big enough to amortize round trips, small enough for SQS's 256 KiB. */
@@ -108,25 +108,59 @@ export async function submitImport(
   return res;
 }
 
-export type IngestResult = { written: number; unchanged: number; tierChanges: number };
+/** `created`: of the `written` accounts, those new ones written unconditionally under a lease grant. */
+export type IngestResult = { written: number; unchanged: number; tierChanges: number; created: number };
 
 /**
  * Ingest one chunk: merge each row into the stored account, score it against every active
- * ICP, write it with an optimistic-concurrency condition, publish tier changes, then count
- * the chunk. Safe to run again for the same message: rows already written by this chunk
- * are skipped (their tier-change event is re-published, consumers dedupe by event id) and
- * the chunk is counted once.
+ * ICP, write it, publish tier changes, then count the chunk. Safe to run again for the same
+ * message: rows already written by this chunk are skipped (their tier-change event is
+ * re-published, consumers dedupe by event id) and the chunk is counted once.
+ *
+ * Writes: accounts that exist are written with their revision as condition (one transaction
+ * per 99, then one by one on a conflict). New accounts are written with plain BatchWriteItem
+ * when the chunk holds a grant of the workspace's ingest lease (lease.ts: while it does, nobody
+ * else can create an account of the workspace, so one absent at our consistent read is ours to
+ * create); without a grant (another import's chunks are on the fast path, or this chunk is
+ * already being processed by another delivery) they are created conditionally, like updates.
  */
 export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promise<IngestResult> {
   const ws = msg.workspaceId;
-  if (await isChunkDone(store, ws, msg.importId, msg.chunk)) {
-    await completeImportIfDone(store, ws, msg.importId); // its worker may have died right after counting it
-    return { written: 0, unchanged: msg.rows.length, tierChanges: 0 };
+  const [done, grant, icps] = await Promise.all([
+    isChunkDone(store, ws, msg.importId, msg.chunk),
+    acquireIngestLease(store, ws, msg.importId, msg.chunk),
+    activeIcps(store, ws),
+  ]);
+  let released: Promise<void> | undefined;
+  const release = () => {
+    // A failed release only delays others until the grant's term runs out.
+    if (grant) released ??= releaseIngestLease(store, grant).catch(() => {});
+    return released;
+  };
+  try {
+    if (done) {
+      await release();
+      await completeImportIfDone(store, ws, msg.importId); // its worker may have died right after counting it
+      return { written: 0, unchanged: msg.rows.length, tierChanges: 0, created: 0 };
+    }
+    return await ingestRows(store, msg, icps, grant, release);
+  } finally {
+    await release();
   }
-  const icps = await activeIcps(store, ws);
+}
+
+async function ingestRows(
+  store: Store,
+  msg: IngestChunkMessage,
+  icps: CompiledIcp[],
+  grant: IngestGrant | undefined,
+  release: () => Promise<void> | undefined,
+): Promise<IngestResult> {
+  const ws = msg.workspaceId;
   const source = `import:${msg.importId}#${msg.chunk}`;
   const now = Date.parse(msg.at);
   const rows = msg.rows.map((r) => ({ row: r.account, id: accountId(ws, r.account.domain) }));
+  // Read after the grant: an account absent now cannot be created by anyone else until we are done.
   const existing = await batchGet(
     store,
     rows.map((r) => keys.account(ws, r.id)),
@@ -140,55 +174,77 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
     const last = a.tierHistory[a.tierHistory.length - 1];
     if (last?.source === source) events.push(tierChangedEvent(ws, a, last));
   };
-  const pending: { row: AccountInput; id: string; next: AccountRecord }[] = [];
+  type Written = { account: AccountRecord; wrote: boolean };
+  const step =
+    (row: AccountInput, id: string) =>
+    (prev: AccountRecord | undefined): WriteStep<Written> => {
+      if (prev?.lastSource === source) return { done: { account: prev, wrote: false } }; // an earlier delivery of this chunk
+      const next = nextAccountState(id, prev, row, icps, now, source, msg.at);
+      return { write: next, result: { account: next, wrote: true } };
+    };
+  const pending: { row: AccountInput; id: string; prev?: AccountRecord; next: AccountRecord }[] = [];
   for (const { row, id } of rows) {
     const item = existing.get(`${keys.account(ws, id).pk}|A`);
     const prev = item ? toAccount(item) : undefined;
-    if (prev?.lastSource === source) {
-      unchanged++; // written by an earlier delivery of this chunk
-      settle(prev);
-    } else pending.push({ row, id, next: nextAccountState(id, prev, row, icps, now, source, msg.at) });
+    const s = step(row, id)(prev);
+    if ("done" in s) {
+      unchanged++;
+      settle(s.done.account);
+    } else pending.push({ row, id, ...(prev ? { prev } : {}), next: s.write });
   }
 
-  // Fast path: one conditional transaction per 100 accounts. If any account changed since we
-  // read it (a concurrent import), write that group one by one, merging onto the newer state.
   let written = 0;
-  for (const group of chunksOf(pending, TRANSACT_MAX)) {
+  let created = 0;
+  let conditional = pending;
+  const fresh = grant ? pending.filter((p) => p.prev === undefined) : [];
+  if (grant && fresh.length) {
+    const left = new Set(
+      (
+        await putNewAccounts(
+          store,
+          ws,
+          fresh.map((p) => p.next),
+          grant,
+        )
+      ).map((a) => a.id),
+    );
+    for (const p of fresh)
+      if (!left.has(p.id)) {
+        settle(p.next);
+        written++;
+        created++;
+      }
+    conditional = pending.filter((p) => p.prev !== undefined || left.has(p.id));
+  }
+  // One conditional transaction per 99 accounts. If any account changed since we read it (a
+  // concurrent import, a signal), write that group one by one, merging onto the newer state.
+  for (const group of chunksOf(conditional, TRANSACT_MAX)) {
     if (
       await putAccountsIfUnchanged(
         store,
         ws,
         group.map((p) => p.next),
+        grant,
       )
     ) {
       for (const p of group) settle(p.next);
       written += group.length;
       continue;
     }
-    await inParallel(group, 16, async ({ row, id, next }) => {
-      let candidate = next;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await putAccountIfUnchanged(store, ws, candidate);
-          written++;
-          return settle(candidate);
-        } catch (e) {
-          if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
-          await sleep(Math.random() * 20 * (attempt + 1)); // contended item: spread the retries
-          const prev = await getAccount(store, ws, id);
-          if (prev?.lastSource === source) return settle(prev);
-          candidate = nextAccountState(id, prev, row, icps, now, source, msg.at);
-        }
-      }
+    await inParallel(group, 16, async ({ row, id, prev }) => {
+      const r = await writeWithRetry(store, ws, id, prev, step(row, id), grant);
+      if (r.wrote) written++;
+      settle(r.account);
     });
   }
+  await release(); // done writing: let others create accounts sooner
   await publishTierChanges(store, events);
   await markChunkDone(store, ws, msg.importId, msg.chunk, {
     rows: msg.rowCount ?? msg.rows.length,
     accounts: msg.rows.length,
     qualified: finals.filter((a) => a.qualified).length,
   });
-  return { written, unchanged, tierChanges: events.length };
+  return { written, unchanged, tierChanges: events.length, created };
 }
 
 /** A contact with its id and the persona its title matches (first active ICP that has one). */
@@ -197,7 +253,8 @@ function withPersona(c: Contact, icps: readonly CompiledIcp[]): StoredContact {
   return { ...c, id: contactKey(c), ...(persona ? { persona } : {}) };
 }
 
-const TRANSACT_MAX = 100;
+/** Accounts per conditional transaction: 100 items at most, one of them may be the lease guard. */
+const TRANSACT_MAX = 99;
 const chunksOf = <T>(xs: readonly T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 

@@ -13,6 +13,10 @@ export const SHARDS = 8;
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const accountShard = (accountId: string) => CROCKFORD.indexOf(accountId.slice(-1)) % SHARDS;
 
+/** Partitions of the due-steps index (GSI5) and the claimed-steps index; the tick reads them in parallel. */
+export const DUE_SHARDS = 16;
+export const enrollmentShard = (enrollmentId: string) => CROCKFORD.indexOf(enrollmentId.slice(-1)) % DUE_SHARDS;
+
 /** Scores sort descending in an index when stored as (1000 - score), zero-padded. */
 const scoreDesc = (score: number) => String(1000 - Math.round(score)).padStart(4, "0");
 
@@ -86,4 +90,116 @@ export const keys = {
     sk: `E#${at}#${eventId}`,
   }),
   timelinePrefix: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, skPrefix: "E#" }),
+
+  // --- enrollments, routing and sending settings (packages/store/src/enrollments.ts, routing.ts) ---
+  enrollment: (ws: string, enrollmentId: string) => ({ pk: `${W(ws)}#ENR#${enrollmentId}`, sk: "ENR" }),
+  /** GSI1: an account's enrollments, oldest first. */
+  enrollmentByAccount: (ws: string, accountId: string, enrollmentId: string) => ({
+    gsi1pk: `${W(ws)}#AENR#${accountId}`,
+    gsi1sk: enrollmentId,
+  }),
+  accountEnrollmentsPartition: (ws: string, accountId: string) => `${W(ws)}#AENR#${accountId}`,
+  /** GSI2: a workspace's enrollments by status, oldest first. */
+  enrollmentByStatus: (ws: string, status: string, enrollmentId: string) => ({
+    gsi2pk: `${W(ws)}#ENRST#${status}`,
+    gsi2sk: enrollmentId,
+  }),
+  enrollmentStatusPartition: (ws: string, status: string) => `${W(ws)}#ENRST#${status}`,
+  /** GSI3: a sequence's enrollments, oldest first. */
+  enrollmentBySequence: (ws: string, sequenceId: string, enrollmentId: string) => ({
+    gsi3pk: `${W(ws)}#ENRSEQ#${sequenceId}`,
+    gsi3sk: enrollmentId,
+  }),
+  enrollmentSequencePartition: (ws: string, sequenceId: string) => `${W(ws)}#ENRSEQ#${sequenceId}`,
+  /**
+   * GSI5 (sparse, global like GSI4): active, unclaimed enrollments by when their next step is
+   * due, spread over DUE_SHARDS partitions. The tick reads it across workspaces.
+   */
+  enrollmentDue: (ws: string, enrollmentId: string, dueAt: string) => ({
+    gsi5pk: `DUE#${enrollmentShard(enrollmentId)}`,
+    gsi5sk: `${dueAt}#${ws}#${enrollmentId}`,
+  }),
+  duePartition: (shard: number) => `DUE#${shard}`,
+  /** GSI4 (sparse, global): claimed steps by claim time, so stale claims can be re-queued. */
+  enrollmentClaimed: (ws: string, enrollmentId: string, claimedAt: string) => ({
+    gsi4pk: `CLAIM#${enrollmentShard(enrollmentId)}`,
+    gsi4sk: `${claimedAt}#${ws}#${enrollmentId}`,
+  }),
+  claimedPartition: (shard: number) => `CLAIM#${shard}`,
+  /** The one open (active or paused) enrollment of an account in a track. */
+  trackPointer: (ws: string, accountId: string, track: string) => ({
+    pk: `${W(ws)}#A#${accountId}`,
+    sk: `TRACK#${track}`,
+  }),
+  trackPointerPrefix: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, skPrefix: "TRACK#" }),
+  /** Tier-change events already routed for an account (dedupe and ordering). */
+  routeState: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, sk: "ROUTE" }),
+  routingRules: (ws: string) => ({ pk: W(ws), sk: "SETTINGS#ROUTING" }),
+  sendingSettings: (ws: string) => ({ pk: W(ws), sk: "SETTINGS#SENDING" }),
+
+  // --- ingest lease (packages/store/src/lease.ts) ---
+  /** Who may write new accounts without a condition (BatchWriteItem) in this workspace right now. */
+  ingestLease: (ws: string) => ({ pk: W(ws), sk: "LEASE#INGEST" }),
+
+  // --- sender (senders, cap usage, send records, tasks, outbound webhook secret, captured mail) ---
+  sender: (ws: string, senderId: string) => ({ pk: W(ws), sk: `SENDER#${senderId}` }),
+  senderPrefix: (ws: string) => ({ pk: W(ws), skPrefix: "SENDER#" }),
+  /** Cap usage of one sender on one channel in one bucket (`D#<day>` or `W#<monday>`, UTC). */
+  senderUsage: (ws: string, senderId: string, channel: string, bucket: string) => ({
+    pk: `${W(ws)}#SND#${senderId}`,
+    sk: `U#${channel}#${bucket}`,
+  }),
+  /** One send record per enrollment step, ever: the idempotency key of every outbound effect. */
+  sendRecord: (ws: string, enrollmentId: string, stepId: string) => ({
+    pk: `${W(ws)}#SEND#${enrollmentId}`,
+    sk: `STEP#${stepId}`,
+  }),
+  task: (ws: string, taskId: string) => ({ pk: W(ws), sk: `TASK#${taskId}` }),
+  /** GSI1: tasks by status, oldest first. */
+  taskByStatus: (ws: string, status: string, createdAt: string, taskId: string) => ({
+    gsi1pk: `${W(ws)}#TASKS#${status}`,
+    gsi1sk: `${createdAt}#${taskId}`,
+  }),
+  taskStatusPartition: (ws: string, status: string) => `${W(ws)}#TASKS#${status}`,
+  webhookSecret: (ws: string) => ({ pk: W(ws), sk: "SETTINGS#WEBHOOK_SECRET" }),
+  capturedMail: (ws: string, receivedAt: string, mailId: string) => ({
+    pk: `${W(ws)}#MAIL`,
+    sk: `M#${receivedAt}#${mailId}`,
+  }),
+  capturedMailPrefix: (ws: string) => ({ pk: `${W(ws)}#MAIL`, skPrefix: "M#" }),
+
+  // --- engagement (packages/store/src/events.ts, suppression.ts, reports.ts) ---
+  /** Per-account engagement state: first-seen markers, processed event ids, decayed score. */
+  engagement: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, sk: "ENG" }),
+  /** GSI1 on timeline entries: the workspace's events by day, spread over a few shards, newest first. */
+  eventByDay: (ws: string, day: string, shard: number, at: string, eventId: string) => ({
+    gsi1pk: `${W(ws)}#EVD#${day}#${shard}`,
+    gsi1sk: `${at}#${eventId}`,
+  }),
+  eventDayPartition: (ws: string, day: string, shard: number) => `${W(ws)}#EVD#${day}#${shard}`,
+  /** Pre-aggregated counters: one partition per scope (all, icp, segment) and dimension, sorted by day. */
+  counter: (ws: string, scope: string, dim: string, day: string, value: string, shard: number) => ({
+    pk: `${W(ws)}#CNT#${scope}#${dim}`,
+    sk: `${day}#${value}#${shard}`,
+  }),
+  counterPartition: (ws: string, scope: string, dim: string) => `${W(ws)}#CNT#${scope}#${dim}`,
+  /** Marks one part of one event batch's counter increments as applied (exactly once). */
+  counterBatch: (ws: string, batch: string, part: number) => ({ pk: `${W(ws)}#CNTB#${batch}`, sk: `P#${part}` }),
+  suppression: (ws: string, kind: "email" | "domain", value: string) => ({
+    pk: `${W(ws)}#SUP`,
+    sk: `${kind === "email" ? "E" : "D"}#${value}`,
+  }),
+  suppressionPartition: (ws: string) => `${W(ws)}#SUP`,
+  inboundWebhookSecret: (ws: string) => ({ pk: W(ws), sk: "SETTINGS#INBOUND_WEBHOOK_SECRET" }),
+  /** A webhook signature already used (replay protection within the 5-minute window). */
+  inboundWebhookSignature: (ws: string, sig: string) => ({ pk: `${W(ws)}#WHSIG#${sig.slice(0, 16)}`, sk: sig }),
+
+  // --- sequence templates (packages/store/src/sequences.ts): head + immutable versions, like ICPs ---
+  sequenceHead: (ws: string, sequenceId: string) => ({ pk: W(ws), sk: `SEQ#${sequenceId}` }),
+  sequenceHeadPrefix: (ws: string) => ({ pk: W(ws), skPrefix: "SEQ#" }),
+  sequenceVersion: (ws: string, sequenceId: string, version: number) => ({
+    pk: W(ws),
+    sk: `SEQV#${sequenceId}#${String(version).padStart(6, "0")}`,
+  }),
+  sequenceVersionPrefix: (ws: string, sequenceId: string) => ({ pk: W(ws), skPrefix: `SEQV#${sequenceId}#` }),
 };

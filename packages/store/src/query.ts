@@ -21,6 +21,40 @@ export async function queryAll(store: Store, pk: string, skPrefix: string): Prom
   return out;
 }
 
+/**
+ * Every item of one partition of a global secondary index (`<index>pk = pk`, optionally
+ * `<index>sk < skBefore`), following pagination (GSI reads are eventually consistent). With
+ * `onPage` each page is handed over instead of collected; `maxItems` stops after the page that reaches it.
+ */
+export async function queryIndexAll(
+  store: Store,
+  index: string,
+  where: { pk: string; skBefore?: string },
+  opts: { pageSize?: number; maxItems?: number; onPage?: (items: Record<string, unknown>[]) => Promise<void> } = {},
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  let seen = 0;
+  do {
+    const res = await store.ddb.send(
+      new QueryCommand({
+        TableName: store.cfg.tableName,
+        IndexName: index,
+        KeyConditionExpression: `${index}pk = :pk${where.skBefore ? ` AND ${index}sk < :before` : ""}`,
+        ExpressionAttributeValues: { ":pk": where.pk, ...(where.skBefore ? { ":before": where.skBefore } : {}) },
+        ...(opts.pageSize ? { Limit: opts.pageSize } : {}),
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = res.Items ?? [];
+    seen += items.length;
+    if (opts.onPage) await opts.onPage(items);
+    else out.push(...items);
+    start = res.LastEvaluatedKey;
+  } while (start && (opts.maxItems === undefined || seen < opts.maxItems));
+  return out;
+}
+
 /** One page of a partition's items under a sort-key prefix, oldest or newest first. */
 export async function queryPage(
   store: Store,

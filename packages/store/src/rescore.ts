@@ -13,16 +13,8 @@ import {
   type Tier,
   type TierChangedEvent,
 } from "@icp/core";
-import {
-  type AccountRecord,
-  getAccount,
-  MAX_WRITE_ATTEMPTS,
-  putAccountIfUnchanged,
-  StaleAccountError,
-  tierChangedEvent,
-  toAccount,
-} from "./accounts.js";
-import { batchGet, inParallel, sleep } from "./batch.js";
+import { type AccountRecord, tierChangedEvent, toAccount, writeWithRetry } from "./accounts.js";
+import { batchGet, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps, getIcp, setIcpVersionCoverage } from "./icps.js";
 import { nextAccountState } from "./ingest.js";
@@ -194,17 +186,14 @@ export async function rescoreAccount(
   icps: readonly CompiledIcp[],
   opts: { source: string; now: number; at: string; write: boolean; mutate?: (f: AccountFacts) => AccountFacts },
 ): Promise<RescoreOutcome> {
-  let current: AccountRecord | undefined = prev;
-  for (let attempt = 0; current; attempt++) {
-    if (current.lastSource === opts.source) {
-      // Applied by an earlier delivery of this very work: re-emit its event, change nothing.
-      const last = current.tierHistory[current.tierHistory.length - 1];
-      return {
-        account: current,
-        changed: false,
-        ...(last?.source === opts.source ? { event: tierChangedEvent(ws, current, last) } : {}),
-      };
-    }
+  const eventOf = (a: AccountRecord) => {
+    const last = a.tierHistory[a.tierHistory.length - 1];
+    return last?.source === opts.source ? { event: tierChangedEvent(ws, a, last) } : {};
+  };
+  return writeWithRetry<RescoreOutcome>(store, ws, prev.id, prev, (current) => {
+    if (!current) throw new Error(`account ${prev.id} disappeared while re-scoring`);
+    // Applied by an earlier delivery of this very work: re-emit its event, change nothing.
+    if (current.lastSource === opts.source) return { done: { account: current, changed: false, ...eventOf(current) } };
     const facts = opts.mutate ? opts.mutate(current.facts) : current.facts;
     const next = nextAccountState(
       current.id,
@@ -216,23 +205,10 @@ export async function rescoreAccount(
       opts.at,
     );
     next.facts = facts;
-    if (!opts.mutate && sameScore(current, next)) return { account: current, changed: false };
-    if (!opts.write) return { account: next, changed: true };
-    try {
-      await putAccountIfUnchanged(store, ws, next);
-      const last = next.tierHistory[next.tierHistory.length - 1];
-      return {
-        account: next,
-        changed: true,
-        ...(last?.source === opts.source ? { event: tierChangedEvent(ws, next, last) } : {}),
-      };
-    } catch (e) {
-      if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
-      await sleep(Math.random() * 20 * (attempt + 1)); // contended item: spread the retries
-      current = await getAccount(store, ws, current.id);
-    }
-  }
-  throw new Error(`account ${prev.id} disappeared while re-scoring`);
+    if (!opts.mutate && sameScore(current, next)) return { done: { account: current, changed: false } };
+    if (!opts.write) return { done: { account: next, changed: true } };
+    return { write: next, result: { account: next, changed: true, ...eventOf(next) } };
+  });
 }
 
 /** Process one page of one shard; idempotent under redelivery and duplicate messages. */

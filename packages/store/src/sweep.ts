@@ -1,10 +1,10 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { CompiledIcp, TierChangedEvent } from "@icp/core";
 import { getAccount } from "./accounts.js";
 import { inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { activeIcps } from "./icps.js";
 import { keys, SHARDS } from "./keys.js";
+import { queryIndexAll } from "./query.js";
 import { publishTierChanges } from "./queue.js";
 import { rescoreAccount } from "./rescore.js";
 
@@ -25,39 +25,32 @@ export async function sweepAgedAccounts(store: Store, now = Date.now(), maxPerSh
     Array.from({ length: SHARDS }, (_, s) => s),
     SHARDS,
     async (shard) => {
-      let start: Record<string, unknown> | undefined;
-      let seen = 0;
-      do {
-        const res = await store.ddb.send(
-          new QueryCommand({
-            TableName: store.cfg.tableName,
-            IndexName: "gsi4",
-            KeyConditionExpression: "gsi4pk = :pk AND gsi4sk < :now",
-            ExpressionAttributeValues: { ":pk": keys.agingPartition(shard), ":now": nowIso },
-            Limit: 100,
-            ExclusiveStartKey: start,
-          }),
-        );
-        start = res.LastEvaluatedKey;
-        const items = res.Items ?? [];
-        seen += items.length;
-        await inParallel(items, 8, async (item) => {
-          const [, ws, id] = String(item.gsi4sk).split("#");
-          if (!ws || !id) return;
-          const account = await getAccount(store, ws, id); // the index is eventually consistent
-          if (!account?.agingAt || account.agingAt >= nowIso) return;
-          const icps = icpsByWs.get(ws) ?? activeIcps(store, ws);
-          icpsByWs.set(ws, icps);
-          const r = await rescoreAccount(store, ws, account, await icps, {
-            source: `sweep:${nowIso}`,
-            now,
-            at: nowIso,
-            write: true,
-          });
-          checked++;
-          if (r.event) events.push(r.event);
-        });
-      } while (start && seen < maxPerShard);
+      await queryIndexAll(
+        store,
+        "gsi4",
+        { pk: keys.agingPartition(shard), skBefore: nowIso },
+        {
+          pageSize: 100,
+          maxItems: maxPerShard,
+          onPage: (items) =>
+            inParallel(items, 8, async (item) => {
+              const [, ws, id] = String(item.gsi4sk).split("#");
+              if (!ws || !id) return;
+              const account = await getAccount(store, ws, id); // the index is eventually consistent
+              if (!account?.agingAt || account.agingAt >= nowIso) return;
+              const icps = icpsByWs.get(ws) ?? activeIcps(store, ws);
+              icpsByWs.set(ws, icps);
+              const r = await rescoreAccount(store, ws, account, await icps, {
+                source: `sweep:${nowIso}`,
+                now,
+                at: nowIso,
+                write: true,
+              });
+              checked++;
+              if (r.event) events.push(r.event);
+            }),
+        },
+      );
     },
   );
   await publishTierChanges(store, events);

@@ -1,0 +1,20 @@
+import { SendStepMessage } from "@icp/core";
+import { mailTransportFromEnv, sendStep, storeFromEnv } from "@icp/store";
+import { logger, sqsHandler } from "./lib/sqs-batch.js";
+
+/**
+ * SQS: one claimed sequence step -> checks, cap slot, send record, transport (SMTP / SES),
+ * task or signed webhook -> step completed, `sent` event. Logs ids, never bodies or addresses.
+ */
+export const handler = sqsHandler("SendQueue", SendStepMessage, async (msg) => {
+  const r = await sendStep(storeFromEnv(), msg, { transport: () => mailTransportFromEnv() });
+  const ids = { workspaceId: msg.workspaceId, enrollmentId: msg.enrollmentId, stepId: msg.stepId };
+  if (r.outcome === "uncertain") logger.warn("send outcome uncertain: not resent (at-most-once)", { ...ids, ...r });
+  else logger.info("step handled", { ...ids, outcome: r.outcome, detail: r.detail });
+  return {
+    Sent: r.outcome === "sent" || r.outcome === "task" || r.outcome === "webhook" ? 1 : 0,
+    Deferred: r.outcome === "deferred" ? 1 : 0,
+    Suppressed: r.outcome === "suppressed" ? 1 : 0,
+    Skipped: r.outcome === "skipped" || r.outcome === "stopped" ? 1 : 0,
+  };
+});
