@@ -18,6 +18,7 @@ export default $config({
   async run() {
     const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import("./packages/store/src/manifest");
     const { externalFor } = await import("./scripts/lambda-bundle.mjs");
+    const { dashboardCopyFiles } = await import("./packages/api/src/dashboard/assets");
 
     const fields: Record<string, "string"> = { [TABLE.partitionKey]: "string", [TABLE.sortKey]: "string" };
     const globalIndexes: Record<string, { hashKey: string; rangeKey: string }> = {};
@@ -109,7 +110,8 @@ export default $config({
 
     // A custom domain goes here: `new sst.aws.ApiGatewayV2(API.name, { domain: "api.example.com" })`.
     const api = new sst.aws.ApiGatewayV2(API.name);
-    api.route("$default", fn("api", API.handler, API.timeout, API.memory));
+    // The dashboard's static files (chart.js…) ship as files beside the bundle, read on first request.
+    api.route("$default", { ...fn("api", API.handler, API.timeout, API.memory), copyFiles: dashboardCopyFiles() });
 
     return {
       api: api.url,

@@ -180,10 +180,21 @@ ${targetLines(targets)}
 Why the bundles look like this (scripts/lambda-bundle.mjs, used by both \`npm run build\` and \`sst deploy\`):
 - zod 4 re-exports its ~60 locales as \`z.locales\`, which defeats tree shaking: ~260 KB of every bundle
   (api 603 KB, workers 480–495 KB before). A plugin maps zod's locale index to English only.
+- \`import { z } from "zod"\` keeps all of zod (188 KB: JSON Schema conversion, \`z.compile\`…); esbuild only
+  tree-shakes the namespace form, so @icp/core's import line is read as \`import * as z\` (92 KB). The API
+  keeps 189 KB: it uses zod through @hono/zod-openapi.
+- handlebars (81 KB) and source-map (26 KB) were in every bundle; templates.ts now creates its Handlebars
+  environment on first use and handlebars/nodemailer are marked side-effect free, so only the API and the
+  send worker (the two that render) carry handlebars, without source-map (only used for template source maps).
+- send: nodemailer's parts (mailer, SMTP pool, SES transport) instead of its main entry (every transport),
+  and its 74 KB MIME table (used only for attachments, which this mail never has) cut to common types:
+  nodemailer 238 → 152 KB, send 653 → 446 KB.
+- The dashboard's files (chart.js 210 KB, app.js, style.css) are no longer inlined into the API's code
+  (~111 KB gzipped+base64): they ship as files of its package (\`copyFiles\`, dist/dashboard/ here).
 - With \`@aws-sdk/*\` external the API loaded ~900 KB of untrimmed CommonJS SDK at init: 330–600 ms wall
   (~330 ms CPU) for import + GET /health on this machine, over the 300 ms target. Bundled and tree-shaken
-  (~250 KB) it takes about half. Workers keep the runtime's SDK, which keeps them under 500 KB (ingest
-  would be 605 KB with it) at the price of a slower cold start, which a queue absorbs.
+  (~250 KB) it takes about half. Workers keep the runtime's SDK at the price of a slower cold start,
+  which a queue absorbs.
 `;
 }
 

@@ -8,6 +8,8 @@ import {
   accountItem,
   batchPut,
   claimDueSteps,
+  coalesceOptions,
+  coalesceStats,
   createSender,
   createSequence,
   createStore,
@@ -32,8 +34,11 @@ import { type BenchResult, fmt, isMain, log, machine, ratio, runAsScript, type T
  * run at the same client concurrency. Checks: zero duplicates, zero cap violations.
  */
 const N = Number(process.env.BENCH_DISPATCH_N ?? 10_000);
+/** BENCH_DISPATCH_TX=1 merges concurrent conditional writes into transactions too (coalesce.ts). */
+coalesceOptions.writes = process.env.BENCH_DISPATCH_TX === "1";
 const SENDERS = 20;
-const PER_SENDER = Math.ceil((N * 1.2) / SENDERS);
+/** Caps with 50% headroom: enrollments are spread over senders by a hash, not perfectly evenly. */
+const PER_SENDER = Math.ceil((N * 1.5) / SENDERS);
 /** Messages in flight in the worker pool: pollers × batch size. */
 const POLLERS = 4;
 const BATCH = 10;
@@ -46,7 +51,24 @@ export async function run(): Promise<BenchResult> {
     // A send queue of our own: the stack's pollers would use the SMTP capture; ours use the counting transport.
     const q = await stack.store.sqs.send(new CreateQueueCommand({ QueueName: `bench-send-${Date.now()}` }));
     const queueUrl = q.QueueUrl ?? "";
-    const store = createStore({ ...stack.cfg, queues: { ...stack.cfg.queues, SendQueue: queueUrl } });
+    // And an EventQueue of our own: paused (events stay queued) unless BENCH_DISPATCH_EVENTS=run.
+    const eq = await stack.store.sqs.send(new CreateQueueCommand({ QueueName: `bench-events-${Date.now()}` }));
+    const eventQueueUrl = eq.QueueUrl ?? "";
+    const store = createStore({
+      ...stack.cfg,
+      queues: { ...stack.cfg.queues, SendQueue: queueUrl, EventQueue: eventQueueUrl },
+    });
+    // Requests per command (DynamoDB and SQS), counted from the dispatch phase on.
+    const requests = new Map<string, number>();
+    let counting = false;
+    for (const client of [store.ddb, store.sqs] as const)
+      (client.middlewareStack as { add: (m: unknown, o: unknown) => void }).add(
+        (next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
+          if (counting) requests.set(ctx.commandName ?? "?", (requests.get(ctx.commandName ?? "?") ?? 0) + 1);
+          return next(args);
+        },
+        { step: "initialize", name: "benchCount" },
+      );
     const ws = "benchdispatch";
     await ensureWorkspace(store, ws, "bench");
     await putSendingSettings(store, ws, {
@@ -147,6 +169,21 @@ export async function run(): Promise<BenchResult> {
     const handler = sqsHandler("SendQueue", SendStepMessage, (msg) =>
       sendStep(store, msg, { transport: async () => transport }),
     );
+    const eventsRunning = process.env.BENCH_DISPATCH_EVENTS === "run";
+    const eventsPoller = eventsRunning
+      ? startPoller({
+          sqs: store.sqs,
+          queueUrl: eventQueueUrl,
+          queueArn: "arn:aws:sqs:us-east-1:000000000000:bench-events",
+          handler: (await import("../functions/events.js")).handler as never,
+          batchSize: 10,
+          concurrency: 2,
+          visibilityTimeout: 180,
+          retryDelay: 1,
+          onError: (e) => log("events worker error", e),
+        })
+      : undefined;
+    counting = true;
     const t1 = performance.now();
     const poller = startPoller({
       sqs: store.sqs,
@@ -160,18 +197,25 @@ export async function run(): Promise<BenchResult> {
       onError: (e) => log("worker error", e),
     });
     // The tick: claim due pages and publish them (what runTick does), until all N are claimed.
+    // Then keep ticking (as the schedule does) for steps deferred a moment (a lost cap race).
     let claimed = 0;
+    let tickMs = 0;
+    let lastLog = performance.now();
     const tickUntil = new Date(Date.now() + 3600_000);
-    while (claimed < N) {
+    while (sent.length < N) {
       const batch = await claimDueSteps(store, tickUntil, { limit: 500 });
       if (batch.length) await publish(store, "SendQueue", batch);
       claimed += batch.length;
-      if (!batch.length) await new Promise((r) => setTimeout(r, 50));
-    }
-    const tickMs = performance.now() - t1;
-    for (;;) {
-      if (sent.length >= N) break;
-      await new Promise((r) => setTimeout(r, 20));
+      if (claimed >= N && !tickMs) tickMs = performance.now() - t1;
+      if (!batch.length) await new Promise((r) => setTimeout(r, claimed >= N ? 5000 : 50));
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        const reqs = [...requests.values()].reduce((a, b) => a + b, 0);
+        log(
+          `… ${sent.length} sent after ${fmt(lastLog - t1)} ms; ${reqs} requests so far; ` +
+            JSON.stringify(Object.fromEntries(coalesceStats)),
+        );
+      }
     }
     const sendMs = performance.now() - t1;
     // Let the last completions land before checking states.
@@ -189,6 +233,14 @@ export async function run(): Promise<BenchResult> {
       await new Promise((r) => setTimeout(r, 50));
     }
     await poller.stop();
+    counting = false;
+    await eventsPoller?.stop();
+    const perStep = [...requests.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k.replace(/Command$/, "")} ${(v / N).toFixed(2)}`)
+      .join(", ");
+    const totalPerStep = [...requests.values()].reduce((a, b) => a + b, 0) / N;
+    log(`requests per step: ${totalPerStep.toFixed(2)} (${perStep})`);
     const stepsPerSec = (N / sendMs) * 1000;
 
     const duplicates = sent.length - new Set(sent).size;
@@ -234,7 +286,9 @@ export async function run(): Promise<BenchResult> {
       `${m.cores} cores, ${m.cpu}, Node ${m.node}, ${m.date}.`,
       `${fmt(N)} enrollments due; tick claimed them in ${fmt(tickMs)} ms; all sent after ${fmt(sendMs)} ms ` +
         `(${POLLERS} pollers × batch ${BATCH}); baseline ${fmt(N)} conditional UpdateItems at concurrency ${CONCURRENCY} ` +
-        `in ${fmt(baseMs)} ms. Completed enrollments in a sample of 500: ${completed}.`,
+        `in ${fmt(baseMs)} ms. Claims ${fmt(claimed)} (deferred and re-claimed: ${fmt(claimed - N)}). Completed enrollments in a sample of 500: ${completed}. Writes merged into transactions: ${coalesceOptions.writes}. Events worker: ` +
+        `${eventsRunning ? "running" : "paused (events stay queued)"}. Requests per step (dispatch client, ` +
+        `DynamoDB + SQS incl. receives): ${totalPerStep.toFixed(2)} (${perStep}).`,
       targetLines(targets),
     ].join("\n");
     return {
@@ -259,6 +313,10 @@ export async function run(): Promise<BenchResult> {
         capViolations,
         sent: sent.length,
         completedSample: completed,
+        claims: claimed,
+        eventsRunning,
+        requestsPerStep: totalPerStep,
+        requests: Object.fromEntries(requests),
         machine: m,
       },
     };

@@ -21,15 +21,7 @@ import {
   totalsRow,
 } from "@icp/core";
 import { startStack } from "@icp/local";
-import {
-  accountItem,
-  batchPut,
-  ensureWorkspace,
-  eventsBetween,
-  keys,
-  putApiKey,
-  timelineItem,
-} from "@icp/store";
+import { accountItem, batchPut, ensureWorkspace, eventsBetween, keys, putApiKey, timelineItem } from "@icp/store";
 import { recomputeCounters } from "../test/support/events.js";
 
 const N_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -59,7 +51,11 @@ async function main() {
   const key = "bench-reports-key-123456";
   await ensureWorkspace(stack.store, ws, "bench");
   await putApiKey(stack.store, ws, key, "bench");
-  log(`stack up in ${Date.now() - t0} ms, load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  log(
+    `stack up in ${Date.now() - t0} ms, load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
 
   const r = rng(7);
   const segments = ["saas-scaleups", "fintech", "industrial", "healthcare", "retail"];
@@ -86,7 +82,17 @@ async function main() {
       updatedAt: now,
     };
   });
-  const types = ["sent", "delivered", "opened", "opened", "clicked", "replied", "meeting_booked", "won", "bounced"] as const;
+  const types = [
+    "sent",
+    "delivered",
+    "opened",
+    "opened",
+    "clicked",
+    "replied",
+    "meeting_booked",
+    "won",
+    "bounced",
+  ] as const;
   const byAccount = new Map<string, StoredEvent[]>();
   for (let i = 0; i < N_EVENTS; i++) {
     const a = accounts[Math.floor(r() * N_ACCOUNTS)] as (typeof accounts)[number];
@@ -191,8 +197,7 @@ async function main() {
   const scanMs = scans.map((s) => s.ms).sort((a, b) => a - b)[1] as number;
   const p50 = pct(times, 50);
   const p95 = pct(times, 95);
-  const same =
-    JSON.stringify(scans[0]?.totals) === JSON.stringify({ ...report?.totals }) ? "identical" : "DIFFERENT";
+  const same = JSON.stringify(scans[0]?.totals) === JSON.stringify({ ...report?.totals }) ? "identical" : "DIFFERENT";
   const result = {
     machine: { load: loadavg().map((x) => Math.round(x * 10) / 10), cpus: (await import("node:os")).cpus().length },
     events: N_EVENTS,

@@ -2,10 +2,7 @@
 // and sst.config.ts (what `sst deploy` ships; SST loads this file's default export as esbuild
 // plugins through `nodejs.plugins`), so both produce the same code.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 
 /**
  * Where the AWS SDK comes from. Workers use the copy in Lambda's Node.js runtime, which keeps
@@ -34,24 +31,99 @@ export const zodEnglishOnly = {
 };
 
 /**
- * The dashboard's static files (packages/api/src/dashboard/assets.ts) are read from disk under
- * Node; Lambda has neither that folder nor node_modules, so each `gzipped("<pkg or .>", "<file>")`
- * call is replaced with the file's gzipped bytes (base64), decoded on first request.
+ * esbuild tree-shakes zod only when it is imported as a namespace (`import * as z from "zod"`,
+ * the form zod 4's docs use): through `import { z } from "zod"` (zod's index re-exports its
+ * namespace as `z`) every bundle carried all of zod, 188 KB (JSON Schema conversion, `z.compile`,
+ * …), against 83 KB for what the code calls. @icp/core's modules use the named form, so their
+ * import line is read as the namespace form here; every `z.…` means the same thing in both.
  */
-export const inlineDashboardAssets = {
-  name: "inline-dashboard-assets",
+const ZOD_NAMED = /^import \{ z \} from "zod";$/m;
+export const zodAsNamespace = {
+  name: "zod-as-namespace",
   setup(build) {
-    build.onLoad({ filter: /[\\/]api[\\/]src[\\/]dashboard[\\/]assets\.ts$/ }, (args) => {
-      const path = args.path ?? args.Path;
-      const source = readFileSync(path, "utf8");
-      const contents = source.replace(/\bgzipped\("([^"]+)", "([^"]+)"\)/g, (_, pkg, file) => {
-        const dir = pkg === "." ? dirname(path) : dirname(createRequire(path).resolve(pkg));
-        const b64 = gzipSync(readFileSync(join(dir, file)), { level: 9 }).toString("base64");
-        return `(() => Buffer.from("${b64}", "base64"))`;
-      });
-      return { contents, loader: "ts" };
+    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const source = readFileSync(arg(args, "path"), "utf8");
+      if (!ZOD_NAMED.test(source)) return undefined;
+      return { contents: source.replace(ZOD_NAMED, 'import * as z from "zod";'), loader: "ts" };
     });
   },
 };
 
-export default [zodEnglishOnly, inlineDashboardAssets];
+/** Where a plugin callback's arguments live: SST's bridge may hand over Go's field names. */
+const arg = (args, name) => args[name] ?? args[name[0].toUpperCase() + name.slice(1)];
+
+/**
+ * Libraries whose modules' top-level code only defines things (functions, classes, lookup
+ * tables built from module-local data), marked side-effect free so that esbuild drops whatever
+ * a bundle imports without using:
+ * - handlebars: @icp/core imports it for templates.ts, but only the API and the send worker ever
+ *   render (templates.ts creates its Handlebars environment on first use), so ingest, route,
+ *   events, rescore, sweep and tick no longer carry it (81 KB + source-map 26 KB). Its entry's
+ *   only other top-level act is a `require.extensions[".hbs"]` hook, which nothing here uses.
+ * - nodemailer: @icp/store's mail.ts is only used by the send worker, yet well-known services,
+ *   fetch and DKIM tables (~25 KB) stayed in every bundle because they are built at load time.
+ * Marks the package's entry points and every module they import. Needs esbuild's `build.resolve`
+ * (to resolve exactly as esbuild would); without it the bundles are the same, only bigger.
+ */
+export const SIDE_EFFECT_FREE = ["handlebars", "nodemailer"];
+const BARE = new RegExp(`^(${SIDE_EFFECT_FREE.join("|")})(/|$)`);
+const INSIDE = new RegExp(`[\\\\/]node_modules[\\\\/](${SIDE_EFFECT_FREE.join("|")})[\\\\/]`);
+export const sideEffectFree = {
+  name: "side-effect-free",
+  setup(build) {
+    if (typeof build.resolve !== "function") return;
+    const mark = async (args) => {
+      if (arg(args, "pluginData")?.sideEffectFree) return undefined; // our own build.resolve below
+      const path = arg(args, "path");
+      if (!BARE.test(path) && !(path.startsWith(".") && INSIDE.test(arg(args, "importer") ?? ""))) return undefined;
+      const r = await build.resolve(path, {
+        kind: arg(args, "kind"),
+        importer: arg(args, "importer"),
+        resolveDir: arg(args, "resolveDir"),
+        pluginData: { sideEffectFree: true },
+      });
+      if (r.errors.length || r.external) return undefined; // let esbuild report or externalize it
+      return { path: r.path, namespace: r.namespace, suffix: r.suffix, sideEffects: false };
+    };
+    build.onResolve({ filter: BARE }, mark);
+    build.onResolve({ filter: /^\.\.?\// }, mark);
+  },
+};
+
+const NO_SOURCE_MAP = fileURLToPath(new URL("./no-source-map.cjs", import.meta.url));
+
+/**
+ * handlebars' compiler requires `source-map` inside a try/catch, only to build source maps of
+ * compiled templates when given a `srcName` option (never here); without it, it uses its own
+ * string builder and emits the same code. The send worker and the API (the two that render)
+ * load an empty module instead: 26 KB less each. test/infra/bundle-trims.test.ts compares
+ * compiled templates of the bundle with the source's.
+ */
+export const handlebarsWithoutSourceMap = {
+  name: "handlebars-without-source-map",
+  setup(build) {
+    build.onResolve({ filter: /^source-map$/ }, (args) =>
+      /[\\/]handlebars[\\/]/.test(arg(args, "importer") ?? "") ? { path: NO_SOURCE_MAP } : undefined,
+    );
+  },
+};
+
+const COMMON_MIME_TYPES = fileURLToPath(new URL("./nodemailer-mime-types.mjs", import.meta.url));
+
+/**
+ * nodemailer's MIME type table (mime-funcs/mime-types.js, 74 KB minified, a third of nodemailer
+ * in the send worker) only guesses types of attachments given without one; the send worker's
+ * mail has none. Bundles get the same functions over the ~20 common types (see that file).
+ */
+export const nodemailerCommonMimeTypes = {
+  name: "nodemailer-common-mime-types",
+  setup(build) {
+    build.onResolve({ filter: /[\\/]mime-types\.js$/ }, (args) =>
+      /[\\/]nodemailer[\\/]dist[\\/]esm[\\/]/.test(arg(args, "importer") ?? "")
+        ? { path: COMMON_MIME_TYPES }
+        : undefined,
+    );
+  },
+};
+
+export default [zodEnglishOnly, zodAsNamespace, handlebarsWithoutSourceMap, nodemailerCommonMimeTypes, sideEffectFree];

@@ -3,19 +3,27 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
   accountId,
   DEMO_ICP,
+  type EngagementEventsMessage,
   IcpDefinition,
   type IngestChunkMessage,
   type RescorePageMessage,
+  type SendStepMessage,
+  SequenceDefinition,
   type TierChangedEvent,
 } from "@icp/core";
 import {
   API,
   createIcp,
   createImport,
+  createSequence,
   dlqName,
+  enroll,
   getAccount,
+  getEnrollment,
   getImport,
   getRescore,
+  listCapturedMail,
+  putSendingSettings,
   QUEUES,
   SCHEDULES,
   startRescore,
@@ -24,7 +32,7 @@ import {
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWorkspace } from "../../scripts/create-workspace.js";
-import { eventually, type TestStack, testStack } from "../support/stack.js";
+import { eventually, type TestStack, testStack, waitForImport } from "../support/stack.js";
 import { httpEvent, lambdaContext, scheduledEvent, sqsEvent } from "./lambda-events.js";
 
 /**
@@ -113,6 +121,80 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
         await eventually(async () =>
           (await getRescore(s.store, s.workspace, job.id))?.status === "completed" ? true : undefined,
         );
+      },
+    };
+  },
+  SendQueue: async () => {
+    // A real claimed step: the stack's own tick claims it (and its send worker may race this
+    // invocation with the same message: exactly one email must come out either way).
+    const job = await (
+      await s.api("/v1/imports", {
+        method: "POST",
+        json: { accounts: [{ domain: "send-handler.io", contacts: [{ email: "x@send-handler.io", firstName: "X" }] }] },
+      })
+    ).json();
+    await waitForImport(s, job.id);
+    await putSendingSettings(s.store, s.workspace, {
+      timezone: "UTC",
+      days: [1, 2, 3, 4, 5, 6, 7],
+      start: "00:00",
+      end: "24:00",
+      holidays: [],
+    });
+    const seq = await createSequence(
+      s.store,
+      s.workspace,
+      SequenceDefinition.parse({
+        name: "handler test",
+        steps: [{ id: "s1", channel: "email", content: { subject: "Hi {{company}}", body: "Hello" } }],
+      }),
+      "test",
+    );
+    const account = accountId(s.workspace, "send-handler.io");
+    const { enrollment } = await enroll(s.store, s.workspace, {
+      accountId: account,
+      sequenceId: seq.id,
+      track: "priority",
+      source: "manual",
+    });
+    const claim = await eventually(async () => {
+      const e = await getEnrollment(s.store, s.workspace, enrollment.id);
+      return e?.claim ?? (e?.history.length ? e.history[0]?.stepId : undefined);
+    }, 60_000);
+    const body: SendStepMessage = {
+      kind: "send-step",
+      workspaceId: s.workspace,
+      enrollmentId: enrollment.id,
+      stepIndex: 0,
+      stepId: "s1",
+      claim,
+    };
+    return {
+      body,
+      verify: async () => {
+        const e = await eventually(async () => {
+          const cur = await getEnrollment(s.store, s.workspace, enrollment.id);
+          return cur?.status === "completed" ? cur : undefined;
+        }, 60_000);
+        expect(e.history.map((h) => [h.stepId, h.outcome])).toEqual([["s1", "sent"]]);
+        const mail = await listCapturedMail(s.store, s.workspace, { limit: 100 });
+        expect(mail.items.filter((m) => m.to.includes("x@send-handler.io"))).toHaveLength(1);
+      },
+    };
+  },
+  EventQueue: async () => {
+    const account = accountId(s.workspace, "handler-test.io"); // imported by the IngestQueue case
+    const body: EngagementEventsMessage = {
+      kind: "engagement-events",
+      workspaceId: s.workspace,
+      events: [{ id: "evt-handler-open", type: "opened", accountId: account, at: new Date().toISOString() }],
+    };
+    return {
+      body,
+      verify: async () => {
+        const res = await s.api(`/v1/accounts/${account}/timeline`);
+        const items = ((await res.json()) as { items: { type: string }[] }).items;
+        expect(items.map((i) => i.type)).toContain("opened");
       },
     };
   },

@@ -512,6 +512,12 @@ function putItems(command: string, input: Record<string, unknown>): Record<strin
   if (command === "PutItemCommand") return [input.Item as Record<string, unknown>];
   if (command === "TransactWriteItemsCommand")
     return ((input.TransactItems ?? []) as Put[]).flatMap((t) => (t.Put?.Item ? [t.Put.Item] : []));
+  if (command === "BatchWriteItemCommand") {
+    // New accounts of a chunk holding an ingest lease grant (packages/store/src/lease.ts).
+    type Req = { PutRequest?: { Item?: Record<string, unknown> } };
+    const tables = Object.values((input.RequestItems ?? {}) as Record<string, Req[]>);
+    return tables.flat().flatMap((r) => (r.PutRequest?.Item ? [r.PutRequest.Item] : []));
+  }
   return [];
 }
 const writesAccounts = (command: string, input: Record<string, unknown>) =>
@@ -531,7 +537,8 @@ function injectKills(store: Store) {
       const plan = killPlans.getStore();
       if (plan?.dead) throw new WorkerKilled("the worker is gone");
       const out = await next(args);
-      if (plan?.after(context.commandName ?? "", args.input)) {
+      // Writes sent in parallel before the death still land, but the worker dies only once.
+      if (plan && !plan.dead && plan.after(context.commandName ?? "", args.input)) {
         plan.dead = true;
         stats.kills++;
         throw new WorkerKilled(`killed right after ${context.commandName}`);

@@ -5,7 +5,7 @@ export type AppDeps = {
   store: () => Store;
   /** Requests in flight per process before answering 503 (default 512). */
   maxInFlight?: number;
-  /** Sustained event-loop lag (ms) before answering 503 (default ICP_MAX_LAG_MS or 250). */
+  /** Sustained event-loop lag (ms) before answering 503 (default ICP_MAX_LAG_MS or 1000). */
   maxLagMs?: number;
 };
 

@@ -30,7 +30,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
       ms: Math.round(performance.now() - started),
       workspaceId: c.get("workspaceId"),
     };
-    if (status >= 500) logger.error("request failed", entry);
+    if (status === 503) logger.warn("request shed", entry);
+    else if (status >= 500) logger.error("request failed", entry);
     else logger.info("request", entry);
   }
 });
@@ -40,7 +41,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
  * once instead of queueing until everything times out. Lambda bounds concurrency per instance
  * anyway; this guards the long-running local server and any container deployment.
  */
-export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_MS ?? 250)) {
+export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_MS ?? 1000)) {
   let inFlight = 0;
   const lag = eventLoopLag();
   return createMiddleware<AppEnv>(async (c, next) => {

@@ -5,6 +5,7 @@ export * from "./columns.js";
 export * from "./conditions.js";
 export * from "./demo.js";
 export * from "./demo-engagement.js";
+export * from "./demo-sequences.js";
 export * from "./domain.js";
 export * from "./engagement.js";
 export * from "./events.js";

@@ -263,17 +263,28 @@ const BLOCK_HELPERS = new Set(["if", "unless", "with", "each"]);
 /** Helper names a template can call. */
 export const TEMPLATE_HELPERS = [...BLOCK_HELPERS, ...Object.keys(HELPERS)];
 
-const env = Handlebars.create();
-env.unregisterHelper("lookup");
-env.unregisterHelper("log");
-for (const [name, h] of Object.entries(HELPERS))
-  env.registerHelper(name, (...a: unknown[]) => {
-    try {
-      return h.fn(...a);
-    } catch {
-      return "";
-    }
-  });
+/**
+ * The Handlebars environment, created on first use: no top-level call into handlebars, so a
+ * bundle that imports @icp/core but never renders (every worker except send) drops handlebars
+ * and its compiler's source-map dependency (~110 KB; see scripts/lambda-bundle.mjs).
+ */
+let handlebarsEnv: typeof Handlebars | undefined;
+function hbsEnv(): typeof Handlebars {
+  if (handlebarsEnv) return handlebarsEnv;
+  const env = Handlebars.create();
+  env.unregisterHelper("lookup");
+  env.unregisterHelper("log");
+  for (const [name, h] of Object.entries(HELPERS))
+    env.registerHelper(name, (...a: unknown[]) => {
+      try {
+        return h.fn(...a);
+      } catch {
+        return "";
+      }
+    });
+  handlebarsEnv = env;
+  return env;
+}
 
 const KNOWN_HELPERS: Record<string, boolean> = {
   ...Object.fromEntries(TEMPLATE_HELPERS.map((h) => [h, true])),
@@ -553,7 +564,7 @@ function exceptionProblem(e: unknown): TemplateProblem {
 export function templateProblems(source: string): TemplateProblem[] {
   let ast: hbs.AST.Program;
   try {
-    ast = env.parse(source);
+    ast = hbsEnv().parse(source);
   } catch (e) {
     return [exceptionProblem(e)];
   }
@@ -561,7 +572,7 @@ export function templateProblems(source: string): TemplateProblem[] {
   checker.program(ast, [{ shape: CONTEXT_SHAPE, params: new Map(), inEach: false }]);
   if (checker.problems.length) return checker.problems;
   try {
-    env.precompile(source, COMPILE_OPTIONS);
+    hbsEnv().precompile(source, COMPILE_OPTIONS);
   } catch (e) {
     return [exceptionProblem(e)];
   }
@@ -586,7 +597,7 @@ function compileTemplate(source: string): Handlebars.TemplateDelegate<TemplateCo
     const problems = templateProblems(source);
     if (problems.length) throw new TemplateError(`invalid template: ${problems[0]?.message}`, problems);
     if (compiled.size >= 1000) compiled.clear();
-    t = env.compile<TemplateContext>(source, COMPILE_OPTIONS);
+    t = hbsEnv().compile<TemplateContext>(source, COMPILE_OPTIONS);
     compiled.set(source, t);
   }
   return t;

@@ -26,7 +26,19 @@ process.on("exit", () => {
  * Start DynamoDB Local straight from its jar (faster than the npm wrapper). In memory unless
  * `persistDir` is given. `-sharedDb` so every access key sees the same tables.
  */
-export async function startDynamoLocal(opts: { port?: number; persistDir?: string } = {}): Promise<DynamoLocal> {
+/** JVM options for DynamoDB Local by default (tests, tools): full JIT, best steady-state throughput. */
+export const DYNAMO_JVM_OPTIONS = ["-Xms256m"];
+/**
+ * JVM options for a fast boot (`npm start` via startStack): C1 only and the serial collector. On
+ * a 2-core machine C2 and the parallel GC threads compete with everything else at boot: the
+ * JVM answered in 3.5–5.4 s instead of 9.6–18.6 s (load ~18), at the price of a lower
+ * steady-state throughput (bench/RESULTS.md, "Startup").
+ */
+export const QUICK_START_JVM_OPTIONS = ["-Xms256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"];
+
+export async function startDynamoLocal(
+  opts: { port?: number; persistDir?: string; jvmOptions?: readonly string[] } = {},
+): Promise<DynamoLocal> {
   const port = opts.port || (await freePort());
   const dir = jarDir();
   const storage = opts.persistDir ? ["-dbPath", resolve(opts.persistDir)] : ["-inMemory"];
@@ -40,7 +52,7 @@ export async function startDynamoLocal(opts: { port?: number; persistDir?: strin
       // sh gives background jobs /dev/null as stdin, hence the pipe is kept on fd 3.
       'exec 3<&0; java "$@" </dev/null & p=$!; (read _ <&3; kill $p 2>/dev/null) & wait $p',
       "sh",
-      "-Xms256m",
+      ...(opts.jvmOptions ?? DYNAMO_JVM_OPTIONS),
       `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
       "-jar",
       join(dir, "DynamoDBLocal.jar"),

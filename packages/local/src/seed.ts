@@ -1,9 +1,11 @@
 import {
   DEMO_ENGAGEMENT_SEQUENCES,
   DEMO_ICP,
+  DEMO_SEQUENCES,
   type DemoEngagementSequence,
   demoAccountsCsv,
   demoEngagement,
+  demoRoutingRules,
   type EngagementEventsMessage,
   IcpDefinition,
   parseCsv,
@@ -14,13 +16,18 @@ import {
 import {
   allAccounts,
   createIcp,
+  createSender,
+  createSequence,
   ensureWorkspace,
   getImport,
   getRoutingRules,
   getSequence,
   listIcps,
   listImports,
+  listSequences,
   putApiKey,
+  putRoutingRules,
+  putSendingSettings,
   recordEvents,
   type Store,
   submitImport,
@@ -39,6 +46,7 @@ export async function seedDemo(store: Store, apiKey: string): Promise<{ icpCreat
   await putApiKey(store, DEMO_WORKSPACE, apiKey, "local demo key");
   const icpCreated = (await listIcps(store, DEMO_WORKSPACE)).length === 0;
   if (icpCreated) await createIcp(store, DEMO_WORKSPACE, IcpDefinition.parse(DEMO_ICP), "seed");
+  await seedDemoOutbound(store);
   if ((await listImports(store, DEMO_WORKSPACE, 1)).length > 0) return { icpCreated };
   const parsed = parseCsv(demoAccountsCsv(DEMO_ACCOUNTS), new Date());
   const { job } = await submitImport(store, DEMO_WORKSPACE, parsed, {
@@ -47,6 +55,29 @@ export async function seedDemo(store: Store, apiKey: string): Promise<{ icpCreat
     idempotencyKey: "demo-seed",
   });
   return { icpCreated, importId: job.id };
+}
+
+/**
+ * The demo's outbound setup, before its accounts are imported so that their tier changes
+ * enroll them: a sequence per track, routing rules, two warming-up mailboxes and a LinkedIn
+ * seat, and a sending window open every day (a demo should show mail on a Sunday too).
+ */
+async function seedDemoOutbound(store: Store): Promise<void> {
+  if ((await listSequences(store, DEMO_WORKSPACE)).length > 0) return;
+  const ids = {} as Record<Track, string>;
+  for (const track of Track.options)
+    ids[track] = (await createSequence(store, DEMO_WORKSPACE, DEMO_SEQUENCES[track], "seed")).id;
+  await putRoutingRules(store, DEMO_WORKSPACE, demoRoutingRules(ids));
+  await putSendingSettings(store, DEMO_WORKSPACE, {
+    timezone: "UTC",
+    days: [1, 2, 3, 4, 5, 6, 7],
+    start: "00:00",
+    end: "24:00",
+    holidays: [],
+  });
+  await createSender(store, DEMO_WORKSPACE, { kind: "mailbox", name: "Sam Seller", email: "sam@demo.example" });
+  await createSender(store, DEMO_WORKSPACE, { kind: "mailbox", name: "Alex Account", email: "alex@demo.example" });
+  await createSender(store, DEMO_WORKSPACE, { kind: "linkedin", name: "Sam Seller (LinkedIn)" });
 }
 
 /** Events per recorded batch: the size of one EventQueue message. */

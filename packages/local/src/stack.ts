@@ -12,7 +12,7 @@ import {
   type StoreConfig,
 } from "@icp/store";
 import { startFauxqs } from "fauxqs";
-import { type DynamoLocal, startDynamoLocal } from "./dynamo.js";
+import { type DynamoLocal, QUICK_START_JVM_OPTIONS, startDynamoLocal } from "./dynamo.js";
 import { type SqsLambda, startPoller } from "./poller.js";
 import { createQueues, type LocalQueue } from "./queues.js";
 import { seedDemo } from "./seed.js";
@@ -40,6 +40,8 @@ export type StackOptions = {
   dynamoPort?: number;
   /** Keep DynamoDB data in this folder across restarts (default: in memory). */
   persistDir?: string;
+  /** JVM options of DynamoDB Local (default QUICK_START_JVM_OPTIONS: boots fastest). */
+  dynamoJvmOptions?: readonly string[];
   tableName?: string;
   /** Prefix for queue names, so several stacks can share one SQS server. */
   queuePrefix?: string;
@@ -111,6 +113,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         : startDynamoLocal({
             ...(o.dynamoPort ? { port: o.dynamoPort } : {}),
             ...(o.persistDir ? { persistDir: o.persistDir } : {}),
+            jvmOptions: o.dynamoJvmOptions ?? QUICK_START_JVM_OPTIONS,
           }).then((d) => {
             stops.push(() => d.stop());
             return d;

@@ -18,7 +18,7 @@ import {
   type Tier,
   type TierChangedEvent,
 } from "@icp/core";
-import { chunks, inParallel, sleep } from "./batch.js";
+import { batchDelete, batchGet, chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { keys, SHARDS } from "./keys.js";
 import { creationGuard, type IngestGrant, waitForCreation } from "./lease.js";
@@ -348,6 +348,18 @@ export async function setAccountOutcome(
  * Erase an account and everything stored under it (contacts, timeline) on request. Aggregates
  * it contributed to elsewhere hold no personal data and are left as they are.
  */
+/** Which of these account ids exist in the workspace (keys only are read). */
+export async function existingAccountIds(store: Store, ws: string, ids: readonly string[]): Promise<Set<string>> {
+  const unique = [...new Set(ids)];
+  const found = await batchGet(
+    store,
+    unique.map((id) => keys.account(ws, id)),
+    8,
+    [],
+  );
+  return new Set(unique.filter((id) => found.has(`${keys.account(ws, id).pk}|${keys.account(ws, id).sk}`)));
+}
+
 export async function deleteAccount(store: Store, ws: string, id: string): Promise<number> {
   const pk = keys.account(ws, id).pk;
   const items: Record<string, unknown>[] = [];
@@ -365,17 +377,7 @@ export async function deleteAccount(store: Store, ws: string, id: string): Promi
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;
   } while (start);
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  for (const batch of batches) {
-    let pending = batch.map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt > 8) throw new Error(`could not delete ${pending.length} items of account ${id}`);
-      if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const res = await store.ddb.send(new BatchWriteCommand({ RequestItems: { [store.cfg.tableName]: pending } }));
-      pending = (res.UnprocessedItems?.[store.cfg.tableName] ?? []) as typeof pending;
-    }
-  }
+  await batchDelete(store, items as { pk: string; sk: string }[]);
   return items.length;
 }
 

@@ -24,10 +24,25 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 /** Put many items, 25 per request, retrying UnprocessedItems with backoff until all are written. */
-export async function batchPut(store: Store, items: readonly Item[], concurrency = 4): Promise<void> {
+export const batchPut = (store: Store, items: readonly Item[], concurrency = 4) =>
+  batchWrite(
+    store,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    concurrency,
+  );
+
+/** Delete many items by key (missing ones are fine), 25 per request, retrying UnprocessedItems. */
+export const batchDelete = (store: Store, keyList: readonly Key[], concurrency = 4) =>
+  batchWrite(
+    store,
+    keyList.map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } })),
+    concurrency,
+  );
+
+async function batchWrite(store: Store, requests: readonly Item[], concurrency: number): Promise<void> {
   const table = store.cfg.tableName;
-  await inParallel(chunks(items, 25), concurrency, async (batch) => {
-    let pending: Item[] = batch.map((Item) => ({ PutRequest: { Item } }));
+  await inParallel(chunks(requests, 25), concurrency, async (batch) => {
+    let pending: Item[] = batch;
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt >= MAX_ATTEMPTS)
         throw new Error(`BatchWriteItem: ${pending.length} items unprocessed after ${attempt} attempts`);
@@ -39,7 +54,14 @@ export async function batchPut(store: Store, items: readonly Item[], concurrency
 }
 
 /** Get many items by key, 100 per request, retrying UnprocessedKeys; missing keys are absent from the map. */
-export async function batchGet(store: Store, keyList: readonly Key[], concurrency = 4): Promise<Map<string, Item>> {
+export async function batchGet(
+  store: Store,
+  keyList: readonly Key[],
+  concurrency = 4,
+  /** Only these attributes (names are aliased, so reserved words are fine); pk and sk always come back. */
+  attributes?: readonly string[],
+): Promise<Map<string, Item>> {
+  const names = attributes && Object.fromEntries(["pk", "sk", ...attributes].map((a, i) => [`#a${i}`, a]));
   const table = store.cfg.tableName;
   const found = new Map<string, Item>();
   await inParallel(chunks(keyList, 100), concurrency, async (batch) => {
@@ -49,7 +71,17 @@ export async function batchGet(store: Store, keyList: readonly Key[], concurrenc
         throw new Error(`BatchGetItem: ${pending.length} keys unprocessed after ${attempt} attempts`);
       if (attempt > 0) await backoff(attempt);
       const res = await store.ddb.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: pending,
+              ConsistentRead: true,
+              ...(names
+                ? { ProjectionExpression: Object.keys(names).join(", "), ExpressionAttributeNames: names }
+                : {}),
+            },
+          },
+        }),
       );
       for (const item of res.Responses?.[table] ?? []) found.set(`${item.pk}|${item.sk}`, item);
       pending = (res.UnprocessedKeys?.[table]?.Keys ?? []) as Key[];

@@ -17,6 +17,7 @@ import {
 import { type AccountRecord, getAccount, type StoredContact } from "./accounts.js";
 import { chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { coalescing } from "./coalesce.js";
 import { getIcpVersion } from "./icps.js";
 import { DUE_SHARDS, keys } from "./keys.js";
 import { publish } from "./queue.js";
@@ -339,9 +340,11 @@ async function transition(
   ws: string,
   id: string,
   decide: (e: Stored) => Change,
+  first?: Stored,
 ): Promise<Stored | undefined> {
   for (let attempt = 0; ; attempt++) {
-    const cur = await getStored(store, ws, id);
+    // A state just read by the caller saves the first read; a lost race reads again.
+    const cur = attempt === 0 && first ? first : await getStored(store, ws, id);
     if (!cur) return undefined;
     const change = decide(cur);
     if ("result" in change) return change.result;
@@ -406,7 +409,8 @@ export type CompleteStepResult =
  * Record the outcome of the claimed step and schedule the next one (its delay, then the window),
  * or complete the enrollment after the last step. Conditioned on the claim: a second call with
  * the same claim is a no-op reported as `duplicate`; a call with a claim that is no longer
- * current (stopped, paused, re-claimed) changes nothing.
+ * current (stopped, paused, re-claimed) changes nothing. `opts.after` is awaited (and its
+ * failure thrown) before anything is written.
  */
 export async function completeStep(
   store: Store,
@@ -414,48 +418,60 @@ export async function completeStep(
   enrollmentId: string,
   claim: string,
   input: CompleteStepInput,
+  opts: { after?: Promise<unknown> } = {},
 ): Promise<CompleteStepResult> {
-  const cur = await getStored(store, ws, enrollmentId);
-  if (!cur) return { ok: false, reason: "not-found" };
+  const [cur, settings] = await Promise.all([getStored(store, ws, enrollmentId), getSendingSettings(store, ws)]);
+  if (!cur) {
+    await opts.after;
+    return { ok: false, reason: "not-found" };
+  }
   const seq = await sequenceSteps(store, ws, cur.sequenceId, cur.sequenceVersion);
-  const settings = await getSendingSettings(store, ws);
+  // What must be done before the step counts as completed (the send record, the event): its
+  // writes go out alongside the reads above, the completion only after them.
+  await opts.after;
   let verdict: CompleteStepResult | undefined;
-  const out = await transition(store, ws, enrollmentId, (e) => {
-    if (e.lastClaim === claim) {
-      verdict = { ok: true, duplicate: true, enrollment: publicView(e) };
-      return { result: e };
-    }
-    if (e.claim !== claim || e.status !== "active") {
-      verdict = { ok: false, reason: "stale-claim" };
-      return { result: e };
-    }
-    if (e.stepId !== undefined && e.stepId !== input.stepId) {
-      verdict = { ok: false, reason: "wrong-step" };
-      return { result: e };
-    }
-    verdict = undefined;
-    const at = input.at.toISOString();
-    const history = [
-      ...e.history,
-      {
-        stepId: input.stepId,
-        at,
-        outcome: input.outcome,
-        ...(input.detail ? { detail: input.detail.slice(0, 1000) } : {}),
-      },
-    ];
-    const nextIndex = input.nextStepIndex ?? e.stepIndex + 1;
-    const nextStep = seq?.steps[nextIndex];
-    const base = { ...unclaimed(e), history, lastClaim: claim, updatedAt: new Date().toISOString() };
-    delete base.deferReason;
-    if (!nextStep) {
-      const { stepId: _s, ...done } = base;
-      return { next: { ...done, status: "completed", stepIndex: nextIndex, dueAt: null }, deletePointer: true };
-    }
-    const tz = e.timezone ?? settings.timezone;
-    const due = dueAfter(input.at, nextStep.delay, windowIn(settings, tz), tz, `${e.id}#${nextIndex}`);
-    return { next: { ...base, stepIndex: nextIndex, stepId: nextStep.id, dueAt: due.toISOString() } };
-  });
+  const out = await transition(
+    store,
+    ws,
+    enrollmentId,
+    (e) => {
+      if (e.lastClaim === claim) {
+        verdict = { ok: true, duplicate: true, enrollment: publicView(e) };
+        return { result: e };
+      }
+      if (e.claim !== claim || e.status !== "active") {
+        verdict = { ok: false, reason: "stale-claim" };
+        return { result: e };
+      }
+      if (e.stepId !== undefined && e.stepId !== input.stepId) {
+        verdict = { ok: false, reason: "wrong-step" };
+        return { result: e };
+      }
+      verdict = undefined;
+      const at = input.at.toISOString();
+      const history = [
+        ...e.history,
+        {
+          stepId: input.stepId,
+          at,
+          outcome: input.outcome,
+          ...(input.detail ? { detail: input.detail.slice(0, 1000) } : {}),
+        },
+      ];
+      const nextIndex = input.nextStepIndex ?? e.stepIndex + 1;
+      const nextStep = seq?.steps[nextIndex];
+      const base = { ...unclaimed(e), history, lastClaim: claim, updatedAt: new Date().toISOString() };
+      delete base.deferReason;
+      if (!nextStep) {
+        const { stepId: _s, ...done } = base;
+        return { next: { ...done, status: "completed", stepIndex: nextIndex, dueAt: null }, deletePointer: true };
+      }
+      const tz = e.timezone ?? settings.timezone;
+      const due = dueAfter(input.at, nextStep.delay, windowIn(settings, tz), tz, `${e.id}#${nextIndex}`);
+      return { next: { ...base, stepIndex: nextIndex, stepId: nextStep.id, dueAt: due.toISOString() } };
+    },
+    cur,
+  );
   if (!out) return { ok: false, reason: "not-found" };
   return verdict ?? { ok: true, duplicate: false, enrollment: publicView(out) };
 }
@@ -698,7 +714,7 @@ export type ClaimOptions = {
   limit: number;
   /** Partitions of the due index to read (default all). */
   shards?: readonly number[];
-  /** Conditional updates in flight at once (default 32). */
+  /** Conditional updates in flight at once (default 100). */
   concurrency?: number;
 };
 
@@ -717,7 +733,9 @@ export async function claimDueSteps(store: Store, now: Date | number, opts: Clai
   const order = shards.map((_, i) => shards[(i + offset) % shards.length] as number);
   const claimed: SendStepMessage[] = [];
   let reserved = 0;
-  const perShard = Math.max(1, Math.ceil((opts.concurrency ?? 32) / Math.min(order.length, 4)));
+  // Claims in flight together are merged into transactions (coalesce.ts): one request for many.
+  const tx = coalescing(store);
+  const perShard = Math.max(1, Math.ceil((opts.concurrency ?? 100) / Math.min(order.length, 4)));
   await inParallel(order, Math.min(order.length, 4), async (shard) => {
     let start: Record<string, unknown> | undefined;
     do {
@@ -728,7 +746,7 @@ export async function claimDueSteps(store: Store, now: Date | number, opts: Clai
           IndexName: "gsi5",
           KeyConditionExpression: "gsi5pk = :pk AND gsi5sk < :bound",
           ExpressionAttributeValues: { ":pk": keys.duePartition(shard), ":bound": `${nowIso}$` },
-          ProjectionExpression: "gsi5sk",
+          ProjectionExpression: "gsi5sk, stepId, stepIndex",
           Limit: Math.min(200, Math.max(10, opts.limit - reserved)),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
@@ -737,9 +755,9 @@ export async function claimDueSteps(store: Store, now: Date | number, opts: Clai
       await inParallel(res.Items ?? [], perShard, async (item) => {
         if (reserved >= opts.limit) return;
         const [, ws, id] = String(item.gsi5sk).split("#");
-        if (!ws || !id) return;
+        if (!ws || !id || typeof item.stepId !== "string" || typeof item.stepIndex !== "number") return;
         reserved++;
-        const msg = await claimOne(store, ws, id, nowIso);
+        const msg = await claimOne(tx, ws, id, nowIso, item.stepIndex, item.stepId);
         if (msg) claimed.push(msg);
         else reserved--;
       });
@@ -748,22 +766,36 @@ export async function claimDueSteps(store: Store, now: Date | number, opts: Clai
   return claimed;
 }
 
-async function claimOne(store: Store, ws: string, id: string, nowIso: string): Promise<SendStepMessage | undefined> {
+/**
+ * The claim: a conditional update (active, unclaimed, due, and still at the step the index
+ * showed, which is eventually consistent) with a fresh claim token.
+ */
+async function claimOne(
+  store: Store,
+  ws: string,
+  id: string,
+  nowIso: string,
+  stepIndex: number,
+  stepId: string,
+): Promise<SendStepMessage | undefined> {
   const claim = randomUUID();
   try {
-    const res = await store.ddb.send(
+    await store.ddb.send(
       new UpdateCommand({
         TableName: store.cfg.tableName,
         Key: keys.enrollment(ws, id),
         UpdateExpression:
           "SET #claim = :claim, #claimedAt = :now, #rev = #rev + :one, gsi4pk = :cpk, gsi4sk = :csk REMOVE gsi5pk, gsi5sk",
-        ConditionExpression: "#st = :active AND attribute_not_exists(#claim) AND #due <= :now",
+        ConditionExpression:
+          "#st = :active AND attribute_not_exists(#claim) AND #due <= :now AND #si = :si AND #sid = :sid",
         ExpressionAttributeNames: {
           "#claim": "claim",
           "#claimedAt": "claimedAt",
           "#rev": "rev",
           "#st": "status",
           "#due": "dueAt",
+          "#si": "stepIndex",
+          "#sid": "stepId",
         },
         ExpressionAttributeValues: {
           ":claim": claim,
@@ -772,20 +804,12 @@ async function claimOne(store: Store, ws: string, id: string, nowIso: string): P
           ":active": "active",
           ":cpk": keys.enrollmentClaimed(ws, id, nowIso).gsi4pk,
           ":csk": keys.enrollmentClaimed(ws, id, nowIso).gsi4sk,
+          ":si": stepIndex,
+          ":sid": stepId,
         },
-        ReturnValues: "ALL_NEW",
       }),
     );
-    const a = res.Attributes ?? {};
-    if (typeof a.stepId !== "string") return undefined;
-    return {
-      kind: "send-step",
-      workspaceId: ws,
-      enrollmentId: id,
-      stepIndex: Number(a.stepIndex),
-      stepId: a.stepId,
-      claim,
-    };
+    return { kind: "send-step", workspaceId: ws, enrollmentId: id, stepIndex, stepId, claim };
   } catch (e) {
     if (isConditionFailure(e)) return undefined; // another tick won it, or it changed since indexed
     throw e;

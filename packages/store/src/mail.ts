@@ -1,5 +1,10 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import nodemailer from "nodemailer";
+// nodemailer's parts, not its main entry: that one imports every transport (sendmail, stream,
+// JSON, plain SMTP…) and would add ~20 KB to the send worker's bundle. `new Mail(new
+// SMTPPool(o), o)` is exactly what `nodemailer.createTransport({ ...o, pool: true })` builds.
+import Mail from "nodemailer/lib/mailer";
+import SESTransport, { type SESTransportOptions } from "nodemailer/lib/ses-transport";
+import SMTPPool from "nodemailer/lib/smtp-pool";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
 import { queryPage, withoutKeys } from "./query.js";
@@ -36,7 +41,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 export function smtpTransport(url: string): MailTransport {
   const u = new URL(url);
   const capture = LOOPBACK.test(u.hostname);
-  const t = nodemailer.createTransport({
+  const options = {
     host: u.hostname,
     port: Number(u.port || (u.protocol === "smtps:" ? 465 : 587)),
     secure: u.protocol === "smtps:",
@@ -45,7 +50,8 @@ export function smtpTransport(url: string): MailTransport {
     pool: true,
     maxConnections: Number(u.searchParams.get("maxConnections") ?? 4),
     maxMessages: Number.POSITIVE_INFINITY,
-  });
+  };
+  const t = new Mail(new SMTPPool(options), options);
   return {
     name: "smtp",
     async send(m) {
@@ -66,7 +72,8 @@ export function smtpTransport(url: string): MailTransport {
 /** Amazon SES v2 through nodemailer's SES transport (credentials and region from the Lambda role). */
 export async function sesTransport(): Promise<MailTransport> {
   const { SESv2Client, SendEmailCommand } = await import("@aws-sdk/client-sesv2");
-  const t = nodemailer.createTransport({ SES: { sesClient: new SESv2Client({}), SendEmailCommand } });
+  const options: SESTransportOptions = { SES: { sesClient: new SESv2Client({}), SendEmailCommand } };
+  const t = new Mail(new SESTransport(options), options);
   return {
     name: "ses",
     async send(m) {

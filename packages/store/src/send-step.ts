@@ -20,6 +20,7 @@ import {
 } from "@icp/core";
 import { type AccountRecord, getAccount, type StoredContact } from "./accounts.js";
 import type { Store } from "./clients.js";
+import { coalescing } from "./coalesce.js";
 import { assignSender, completeStep, deferStep, getEnrollment, stopEnrollment } from "./enrollments.js";
 import { engagementMarkers, publishEvents } from "./events.js";
 import { type MailTransport, type OutboundMail, provablyUnsent } from "./mail.js";
@@ -70,9 +71,18 @@ const TRANSPORT_ATTEMPTS = 3;
 
 export class RetryLaterError extends Error {}
 
+/** A promise awaited later: its rejection must not count as unhandled meanwhile. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 const sentEventId = (enrollmentId: string, stepId: string) => `sent:${enrollmentId}:${stepId}`;
 
-export async function sendStep(store: Store, msg: SendStepMessage, deps: SendDeps): Promise<SendStepResult> {
+export async function sendStep(raw: Store, msg: SendStepMessage, deps: SendDeps): Promise<SendStepResult> {
+  // The messages of a batch (and of concurrent batches) run side by side: their reads and
+  // writes are merged into batch requests and transactions, item by item (see coalesce.ts).
+  const store = coalescing(raw);
   const ws = msg.workspaceId;
   const now = deps.now?.() ?? new Date();
   const [e, existing] = await Promise.all([
@@ -89,16 +99,27 @@ export async function sendStep(store: Store, msg: SendStepMessage, deps: SendDep
     return { outcome: "stopped", detail: "step not in sequence version" };
   }
 
-  const complete = async (outcome: StepOutcome, detail?: string, nextStepIndex?: number) => {
-    const r = await completeStep(store, ws, e.id, msg.claim, {
-      stepId: step.id,
-      outcome,
-      at: deps.now?.() ?? new Date(),
-      ...(detail ? { detail } : {}),
-      ...(nextStepIndex !== undefined ? { nextStepIndex } : {}),
-    });
+  const complete = async (outcome: StepOutcome, detail?: string, nextStepIndex?: number, after?: Promise<unknown>) => {
+    const r = await completeStep(
+      store,
+      ws,
+      e.id,
+      msg.claim,
+      {
+        stepId: step.id,
+        outcome,
+        at: deps.now?.() ?? new Date(),
+        ...(detail ? { detail } : {}),
+        ...(nextStepIndex !== undefined ? { nextStepIndex } : {}),
+      },
+      after ? { after } : {},
+    );
     return r.ok;
   };
+  // The sender's reads start now, alongside the account's (they only need the enrollment).
+  const senderKind = senderKindFor(step.channel);
+  const known = senderKind && e.senderId ? quiet(getSender(store, ws, e.senderId)) : undefined;
+  const picked = senderKind && !e.senderId ? quiet(pickSender(store, ws, step.channel, now, e.id)) : undefined;
 
   // A previous delivery got as far as the send record: never send again (see sends.ts).
   if (existing && existing.status !== "retryable") return settleExisting(store, e, step, msg, existing, complete);
@@ -158,10 +179,10 @@ export async function sendStep(store: Store, msg: SendStepMessage, deps: SendDep
 
   // The sender, fixed for the enrollment at its first capped step.
   let sender: Sender | undefined;
-  if (senderKindFor(step.channel)) {
-    if (e.senderId) sender = await getSender(store, ws, e.senderId);
+  if (senderKind) {
+    if (known) sender = await known;
     if (!sender) {
-      const pick = await pickSender(store, ws, step.channel, now);
+      const pick = await (picked ?? pickSender(store, ws, step.channel, now, e.id));
       if (pick) {
         const id = await assignSender(store, ws, e.id, pick.id);
         sender = id === pick.id ? pick : id ? await getSender(store, ws, id) : undefined;
@@ -275,11 +296,16 @@ export async function sendStep(store: Store, msg: SendStepMessage, deps: SendDep
     }
   }
   deps.afterTransport?.(msg);
-  await finishSend(store, ws, e.id, step.id, "sent", { providerMessageId });
-  // The event before the step: if the worker dies in between, the redelivery publishes it again
-  // under the same id (counted once) and completes the step; the other order could lose it.
-  await publishSent(store, e, step, rendered.variant);
-  await complete("sent");
+  // The record and the event before the step (the step's reads meanwhile): if the worker dies
+  // before the step is completed, the redelivery publishes the event again under the same id
+  // (counted once) and completes the step; the other order could lose it.
+  const recorded = quiet(
+    Promise.all([
+      finishSend(store, ws, e.id, step.id, "sent", { providerMessageId }),
+      publishSent(store, e, step, rendered.variant),
+    ]),
+  );
+  await complete("sent", undefined, undefined, recorded);
   return base;
 }
 

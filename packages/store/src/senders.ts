@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type CapDecision,
@@ -126,14 +127,18 @@ export async function senderUsage(
 
 /**
  * The sender for a new enrollment on this channel: the least used today among the
- * workspace's senders of the right kind (ties broken by id). Undefined when there is none.
- * Callers fix the choice with assignSender so every step of the enrollment uses it.
+ * workspace's senders of the right kind. Senders within 2% of a day's cap of the least used
+ * count as tied, and the tie is broken by a hash of `seed` (the enrollment id), so a burst of
+ * concurrent picks that all read the same usage spreads over them instead of piling onto one.
+ * Undefined when there is none. Callers fix the choice with assignSender so every step of the
+ * enrollment uses it.
  */
 export async function pickSender(
   store: Store,
   ws: string,
   channel: Channel,
   now = new Date(),
+  seed = "",
 ): Promise<Sender | undefined> {
   const kind = senderKindFor(channel);
   if (!kind) return undefined;
@@ -141,7 +146,10 @@ export async function pickSender(
   if (senders.length <= 1) return senders[0];
   const usage = await senderUsage(store, ws, senders, now);
   const load = (s: Sender) => (usage.get(s.id) ?? []).reduce((n, u) => n + u.sent / Math.max(1, u.limit), 0);
-  return [...senders].sort((a, b) => load(a) - load(b) || a.id.localeCompare(b.id))[0];
+  const min = Math.min(...senders.map(load));
+  const tied = senders.filter((s) => load(s) <= min + 0.02).sort((a, b) => a.id.localeCompare(b.id));
+  const h = Number.parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16);
+  return tied[h % tied.length];
 }
 
 export type Reservation = ({ ok: true } | Extract<CapDecision, { ok: false }>) & {
@@ -173,31 +181,58 @@ export async function reserveCapacity(
   for (let attempt = 0; ; attempt++) {
     const next = nextSendAt(limits, now, `${sender.id}#${channel}#${seed}`);
     const nextIso = next.toISOString();
-    const update = {
-      TableName: store.cfg.tableName,
-      Key: dayKey(ws, sender.id, channel, day),
-      UpdateExpression:
-        "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #next = :next, #lim = :lim, #t = :type, #v = :v",
-      ConditionExpression: "(attribute_not_exists(#c) OR #c < :lim) AND (attribute_not_exists(#next) OR #next <= :now)",
-      ExpressionAttributeNames: {
-        "#c": "count",
-        "#last": "lastAt",
-        "#next": "nextAt",
-        "#lim": "limit",
-        "#t": "type",
-        "#v": "v",
-      },
-      ExpressionAttributeValues: {
-        ":zero": 0,
-        ":one": 1,
-        ":now": iso,
-        ":next": nextIso,
-        ":lim": limits.perDay,
-        ":type": "sender-usage",
-        ":v": 1,
-      },
-    };
-    const spillsOver = utcDay(next) !== day;
+    // Without a gap there is no `nextAt` to keep or to check: concurrent workers whose clocks
+    // read a few ms apart must not refuse each other over it.
+    const gapless = limits.gapMs === 0 && limits.jitterMs === 0;
+    const update: {
+      TableName: string;
+      Key: Record<string, string>;
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    } = gapless
+      ? {
+          TableName: store.cfg.tableName,
+          Key: dayKey(ws, sender.id, channel, day),
+          UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #lim = :lim, #t = :type, #v = :v",
+          ConditionExpression: "attribute_not_exists(#c) OR #c < :lim",
+          ExpressionAttributeNames: { "#c": "count", "#last": "lastAt", "#lim": "limit", "#t": "type", "#v": "v" },
+          ExpressionAttributeValues: {
+            ":zero": 0,
+            ":one": 1,
+            ":now": iso,
+            ":lim": limits.perDay,
+            ":type": "sender-usage",
+            ":v": 1,
+          },
+        }
+      : {
+          TableName: store.cfg.tableName,
+          Key: dayKey(ws, sender.id, channel, day),
+          UpdateExpression:
+            "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #next = :next, #lim = :lim, #t = :type, #v = :v",
+          ConditionExpression:
+            "(attribute_not_exists(#c) OR #c < :lim) AND (attribute_not_exists(#next) OR #next <= :now)",
+          ExpressionAttributeNames: {
+            "#c": "count",
+            "#last": "lastAt",
+            "#next": "nextAt",
+            "#lim": "limit",
+            "#t": "type",
+            "#v": "v",
+          },
+          ExpressionAttributeValues: {
+            ":zero": 0,
+            ":one": 1,
+            ":now": iso,
+            ":next": nextIso,
+            ":lim": limits.perDay,
+            ":type": "sender-usage",
+            ":v": 1,
+          },
+        };
+    const spillsOver = !gapless && utcDay(next) !== day;
     const weekly = limits.perWeek !== null;
     try {
       if (!weekly && !spillsOver) {

@@ -5,7 +5,7 @@ import {
   accountTimeline,
   activeIcps,
   decodeCursor,
-  deleteAccount,
+  eraseAccount,
   getAccount,
   listAccounts,
   publishTierChanges,
@@ -240,7 +240,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
     }),
     async (c) => {
       const a = await load(c, c.req.valid("param").ref);
-      await deleteAccount(c.get("store"), c.get("workspaceId"), a.id);
+      await eraseAccount(c.get("store"), c.get("workspaceId"), a.id);
       return c.body(null, 204);
     },
   );

@@ -12,6 +12,7 @@ import {
   addSuppression,
   claimWebhookSignature,
   eventAccountId,
+  existingAccountIds,
   getInboundWebhookSecret,
   listSuppressions,
   publishEvents,
@@ -72,6 +73,34 @@ export function parseEvents(body: unknown, ws: string): EventInput[] {
   return out;
 }
 
+/**
+ * Every event must name an account of this workspace: an unknown (or another workspace's)
+ * account gets 404 naming each event, and nothing is accepted, like any other invalid event.
+ */
+async function requireKnownAccounts(store: Store, ws: string, events: readonly EventInput[]): Promise<void> {
+  const ids = events.map((e) => eventAccountId(ws, e) as string);
+  const known = await existingAccountIds(store, ws, ids);
+  const missing: FieldError[] = [];
+  ids.forEach((id, i) => {
+    if (!known.has(id))
+      missing.push({
+        field:
+          events.length === 1
+            ? events[i]?.accountId
+              ? "accountId"
+              : "domain"
+            : `${i}.${events[i]?.accountId ? "accountId" : "domain"}`,
+        message: "no such account in this workspace",
+      });
+  });
+  if (missing.length)
+    throw new Problem(
+      "not-found",
+      `${missing.length} of ${events.length} event(s) name an account that does not exist here (${missing[0]?.field})`,
+      missing.slice(0, 100),
+    );
+}
+
 async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   try {
     return await c.req.json();
@@ -102,12 +131,13 @@ export const eventRoutes = new OpenAPIHono<AppEnv>()
       },
       responses: {
         202: { description: "Accepted", content: { "application/json": { schema: Accepted } } },
-        ...problemResponses(400, 401, 413, 422),
+        ...problemResponses(400, 401, 404, 413, 422),
       },
     }),
     async (c) => {
       const ws = c.get("workspaceId");
       const events = parseEvents(await jsonBody(c), ws);
+      await requireKnownAccounts(c.get("store"), ws, events);
       return c.json(await publishEvents(c.get("store"), ws, events), 202);
     },
   )
