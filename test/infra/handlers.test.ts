@@ -176,7 +176,10 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
           const cur = await getEnrollment(s.store, s.workspace, enrollment.id);
           return cur?.status === "completed" ? cur : undefined;
         }, 60_000);
-        expect(e.history.map((h) => [h.stepId, h.outcome])).toEqual([["s1", "sent"]]);
+        // This invocation and the stack's own worker may race on one message: one of them sends, the
+        // other finds the step's send record and never sends (at worst it records the step as
+        // "failed: uncertain" while the winner is still sending); either way: one email.
+        expect(e.history.map((h) => h.stepId)).toEqual(["s1"]);
         const mail = await listCapturedMail(s.store, s.workspace, { limit: 100 });
         expect(mail.items.filter((m) => m.to.includes("x@send-handler.io"))).toHaveLength(1);
       },

@@ -21,13 +21,6 @@ export const DEMO_SEQUENCES: Record<Track, SequenceDefinition> = {
           subject: "Quick idea for {{company}}",
           body: `${hi}\n\n{{#if signals.funding}}Congrats on the {{money signals.funding.amount}} round. {{/if}}Teams like {{company}} use us to focus outbound on the accounts that convert.\n\nWorth 15 minutes next week?${sign}`,
         },
-        targeted: [
-          {
-            persona: "sales-leader",
-            subject: "Pipeline for {{company}}'s sales team",
-            body: `${hi}\n\nSales leaders at {{industry}} companies like {{company}} tell us their reps waste half their week on the wrong accounts. We fix that.\n\nWorth 15 minutes?${sign}`,
-          },
-        ],
         abVariants: [
           {
             id: "A",

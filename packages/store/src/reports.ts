@@ -220,6 +220,8 @@ export async function variantReport(store: Store, ws: string, f: ReportFilter): 
     const parts = value.split("#");
     const variant = parts.pop() ?? "";
     const step = parts.join("#");
+    // Only A/B variants compete: not the default content, nor segment/persona-targeted content.
+    if (variant === "default" || variant.includes(":")) continue;
     const sent = m.a_sent ?? m.a_touched ?? 0;
     const s: VariantStats = {
       variant,
