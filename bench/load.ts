@@ -7,7 +7,7 @@
  *   70% reads   GET /v1/accounts?tier=priority&limit=20 (20%), GET /v1/accounts/{domain} (25%),
  *               GET /v1/icps (10%), GET /v1/imports/{id} (15%)
  *   20% writes  POST /v1/imports, JSON with 5 accounts (one of them an existing demo account)
- *   10% events  POST /v1/accounts/{domain}/signals
+ *   10% events  POST /v1/accounts/{domain}/signals (5%), POST /v1/events with 5 engagement events (5%)
  *
  * Then a fresh stack with ICP_MAX_IN_FLIGHT=32 takes 200 connections for 15 s, so that load
  * shedding (503) happens for real. Records requests/s, p50/p90/p99 latency and the answers by
@@ -123,14 +123,15 @@ async function stopServer(child: ChildProcess): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The mix
 
-type Kind = "list" | "account" | "icps" | "import-status" | "import" | "signal";
+type Kind = "list" | "account" | "icps" | "import-status" | "import" | "signal" | "event";
 const MIX: [Kind, number][] = [
   ["list", 20],
   ["account", 25],
   ["icps", 10],
   ["import-status", 15],
   ["import", 20],
-  ["signal", 10],
+  ["signal", 5],
+  ["event", 5],
 ];
 
 type Tally = {
@@ -198,6 +199,20 @@ function mix(domains: string[], importIds: string[], tally: Tally, runId: string
             path: `/v1/accounts/${pick(domains)}/signals`,
             headers: { ...req.headers, ...json },
             body: JSON.stringify({ signals: [{ type: "site_visit", at: today, detail: `pricing page ${n % 20}` }] }),
+          };
+        case "event":
+          return {
+            ...req,
+            method: "POST",
+            path: "/v1/events",
+            headers: { ...req.headers, ...json },
+            body: JSON.stringify(
+              Array.from({ length: 5 }, (_, i) => ({
+                id: `load-${runId}-${n}-${i}`,
+                type: pick(["opened", "clicked", "replied", "delivered"]),
+                domain: pick(domains),
+              })),
+            ),
           };
       }
     },

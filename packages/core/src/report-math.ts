@@ -1,3 +1,4 @@
+import { EventType } from "./events.js";
 /**
  * Pure report math: rows from counter metrics, rates, the two-proportion z-test of A/B
  * variants, medians from histograms, and CSV that spreadsheets cannot execute.
@@ -31,21 +32,6 @@ export type EngagementRates = {
 };
 export type EngagementRow = { group: string } & EngagementCounts & EngagementRates;
 
-const EVENT_TYPES_COUNTED = [
-  "sent",
-  "delivered",
-  "opened",
-  "clicked",
-  "replied",
-  "bounced",
-  "unsubscribed",
-  "connection_accepted",
-  "meeting_booked",
-  "opportunity_created",
-  "won",
-  "lost",
-];
-
 /** Counts from a counter's metrics (unique accounts per type: `a_<type>`, events: `n_<type>`). */
 export function countsOf(m: Metrics): EngagementCounts {
   const g = (k: string) => m[k] ?? 0;
@@ -60,7 +46,7 @@ export function countsOf(m: Metrics): EngagementCounts {
     opportunities: g("a_opportunity_created"),
     won: g("a_won"),
     revenue: g("amt"),
-    events: EVENT_TYPES_COUNTED.reduce((s, t) => s + g(`n_${t}`), 0),
+    events: EventType.options.reduce((s, t) => s + g(`n_${t}`), 0),
   };
 }
 

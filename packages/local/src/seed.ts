@@ -10,7 +10,6 @@ import {
   IcpDefinition,
   parseCsv,
   sequenceFor,
-  stepVariants,
   Track,
 } from "@icp/core";
 import {
@@ -101,7 +100,8 @@ async function demoSequences(store: Store, ws: string): Promise<DemoEngagementSe
       steps: seq.steps.map((st) => ({
         id: st.id,
         channel: st.channel,
-        ...(st.abVariants.length ? { variants: stepVariants(st) } : {}),
+        // Only the A/B split: engagement is spread over the variants a test compares.
+        ...(st.abVariants.length ? { variants: st.abVariants.map((v) => v.id) } : {}),
       })),
     });
   }

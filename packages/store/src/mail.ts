@@ -51,9 +51,21 @@ export function smtpTransport(url: string): MailTransport {
     maxConnections: Number(u.searchParams.get("maxConnections") ?? 4),
     maxMessages: Number.POSITIVE_INFINITY,
   };
-  const t = new Mail(new SMTPPool(options), options);
+  return viaNodemailer(
+    "smtp",
+    new Mail(new SMTPPool(options), options),
+    (m): Record<string, string> => (capture ? { [WORKSPACE_HEADER]: m.workspaceId } : {}),
+  );
+}
+
+/** One OutboundMail through a nodemailer Mail (SMTP or SES): same fields, same Message-ID. */
+function viaNodemailer(
+  name: string,
+  t: Mail,
+  extraHeaders: (m: OutboundMail) => Record<string, string> = () => ({}),
+): MailTransport {
   return {
-    name: "smtp",
+    name,
     async send(m) {
       const info = await t.sendMail({
         from: m.from,
@@ -62,7 +74,7 @@ export function smtpTransport(url: string): MailTransport {
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
         messageId: m.messageId,
-        headers: { ...m.headers, ...(capture ? { [WORKSPACE_HEADER]: m.workspaceId } : {}) },
+        headers: { ...m.headers, ...extraHeaders(m) },
       });
       return { messageId: String(info.messageId ?? m.messageId) };
     },
@@ -73,22 +85,7 @@ export function smtpTransport(url: string): MailTransport {
 export async function sesTransport(): Promise<MailTransport> {
   const { SESv2Client, SendEmailCommand } = await import("@aws-sdk/client-sesv2");
   const options: SESTransportOptions = { SES: { sesClient: new SESv2Client({}), SendEmailCommand } };
-  const t = new Mail(new SESTransport(options), options);
-  return {
-    name: "ses",
-    async send(m) {
-      const info = await t.sendMail({
-        from: m.from,
-        to: m.to,
-        subject: m.subject,
-        text: m.text,
-        ...(m.html ? { html: m.html } : {}),
-        messageId: m.messageId,
-        headers: m.headers,
-      });
-      return { messageId: String(info.messageId ?? m.messageId) };
-    },
-  };
+  return viaNodemailer("ses", new Mail(new SESTransport(options), options));
 }
 
 let cached: { key: string; transport: Promise<MailTransport> } | undefined;
