@@ -134,6 +134,13 @@ describe("dashboard in headless Chromium", () => {
     expect(tiers?.labels).toEqual(["priority", "nurture", "generic", "disqualified"]);
     expect(tiers?.datasets[0]?.data.reduce((a, b) => a + b, 0)).toBe(301); // 300 demo accounts + the XSS one
 
+    // ICP coverage (issue "ICP lifecycle"): the demo import's share of qualifying accounts.
+    const coverage = await page.locator("#coverage li").allTextContents();
+    expect(
+      coverage.filter((t) => t.startsWith("Import ")),
+      coverage.join(" | "),
+    ).not.toEqual([]);
+
     const engagement = await chartState("chart-engagement");
     expect(engagement?.type).toBe("bar");
     expect([...(engagement?.labels ?? [])].sort()).toEqual(["default", "fintech", "saas"]);
