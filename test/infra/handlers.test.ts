@@ -180,8 +180,15 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
         // other finds the step's send record and never sends (at worst it records the step as
         // "failed: uncertain" while the winner is still sending); either way: one email.
         expect(e.history.map((h) => h.stepId)).toEqual(["s1"]);
-        const mail = await listCapturedMail(s.store, s.workspace, { limit: 100 });
-        expect(mail.items.filter((m) => m.to.includes("x@send-handler.io"))).toHaveLength(1);
+        // The capture stores what it receives on its own schedule: wait for the email, then make
+        // sure no second one follows.
+        const mailTo = async () =>
+          (await listCapturedMail(s.store, s.workspace, { limit: 100 })).items.filter((m) =>
+            m.to.includes("x@send-handler.io"),
+          );
+        await eventually(async () => ((await mailTo()).length > 0 ? true : undefined), 30_000, "the email");
+        await new Promise((r) => setTimeout(r, 2000));
+        expect(await mailTo()).toHaveLength(1);
       },
     };
   },
