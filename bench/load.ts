@@ -400,7 +400,7 @@ in-process SQS) in one child process, DynamoDB Local (Java) beside it, autocanno
 Command: \`${COMMAND}\` (${SECONDS} s per run after a 3 s warm-up at 20 connections, then ${SHED_SECONDS} s at 200
 on a fresh stack started with ICP_MAX_IN_FLIGHT=${SHED_CAP} so that load shedding happens; total ${totalS} s).
 Mix: 70% reads (accounts by tier 20%, account by domain 25%, ICPs 10%, import status 15%), 20% JSON imports of
-5 accounts, 10% signals. Latency percentiles are autocannon's, over answered requests (a request still unanswered
+5 accounts, 5% signals, 5% engagement events (POST /v1/events with 5 events). Latency percentiles are autocannon's, over answered requests (a request still unanswered
 after 10 s is counted as timed out instead); "unanswered" per kind = timed out or still in flight when the run ended;
 "load avg" is the machine's 1-minute load before → after the run (the machine is shared with other work).
 

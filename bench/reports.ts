@@ -17,6 +17,7 @@ import {
   engagementRow,
   mergeDeltas,
   parseDeltaKey,
+  prng,
   type StoredEvent,
   totalsRow,
 } from "@icp/core";
@@ -29,16 +30,6 @@ const N_ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
 const N_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60);
 const log = (...a: unknown[]) => console.error("[bench:reports]", ...a);
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
@@ -57,7 +48,7 @@ async function main() {
       .join(" ")}`,
   );
 
-  const r = rng(7);
+  const r = prng(7);
   const segments = ["saas-scaleups", "fintech", "industrial", "healthcare", "retail"];
   const tiers = ["priority", "nurture", "generic", "disqualified"];
   const now = new Date().toISOString();

@@ -72,6 +72,25 @@ describe("ICPs API", () => {
     expect(versions.items[0].definition.name).toBe("SaaS scale-ups");
   });
 
+  it("concurrent PUTs never both become the same version (409 for the losers)", async () => {
+    const { id } = await (await req("/v1/icps", { method: "POST", json: DEMO_ICP })).json();
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        req(`/v1/icps/${id}`, { method: "PUT", json: { ...DEMO_ICP, name: `p${i}` } }),
+      ),
+    ).then((rs) => rs.map((r) => r.status));
+    expect(statuses.every((st) => st === 200 || st === 409)).toBe(true);
+    const saved = statuses.filter((st) => st === 200).length;
+    expect(saved).toBeGreaterThan(0);
+    const versions = (await (await req(`/v1/icps/${id}/versions`)).json()).items;
+    expect(versions.map((v: { version: number }) => v.version)).toEqual(
+      Array.from({ length: saved + 1 }, (_, i) => i + 1),
+    );
+    const head = await (await req(`/v1/icps/${id}`)).json();
+    expect(head.version).toBe(saved + 1);
+    expect(head.name).toBe(versions[saved].definition.name);
+  });
+
   it("rejects an invalid ICP with problem+json naming each field", async () => {
     const bad = {
       name: "",

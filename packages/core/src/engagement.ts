@@ -5,7 +5,7 @@ import type { EngagementEventsMessage, EventType, FirstSeen } from "./events.js"
  * Per-account engagement, computed event by event (pure; packages/store persists the state).
  *
  * Counters are pre-aggregated per workspace × scope × dimension × day × value. Scopes make
- * the report filters cheap: `all`, `icp:<id>` and `seg:<segment>` (one filter at a time).
+ * the report filters cheap: `all`, `icp:<id>`, `seg:<segment>` and `icpseg:<id>|<segment>`.
  * Dimensions: total, segment, tier, qualified, icp (id#version), sequence (id#version),
  * step (sequence#stepId), channel, variant (step#variant). Metrics per counter:
  * `n_<type>` events, `a_<type>` unique accounts, `c_<type>` unique contacts (first time
@@ -87,15 +87,19 @@ export function addToScore(
   return { score, scoreAt: ref };
 }
 
+/**
+ * The scopes an event counts in: everything, its segment, its ICP, and its ICP × segment (so
+ * that a report filtered by both reads one partition too; +1 counter per dimension, not a scan).
+ */
 export function scopesOf(d: Pick<EventDims, "icpId" | "segment">): string[] {
   const out = ["all", `seg:${d.segment}`];
-  if (d.icpId) out.push(`icp:${d.icpId}`);
+  if (d.icpId) out.push(`icp:${d.icpId}`, `icpseg:${d.icpId}|${d.segment}`);
   return out;
 }
 
-/** Scope that a report filter reads (one filter at a time: ICP or segment). */
+/** Scope that a report filter reads: all, one segment, one ICP, or one ICP and one segment. */
 export function scopeFor(f: { icpId?: string; segment?: string }): string {
-  if (f.icpId && f.segment !== undefined) throw new Error("filter by ICP or by segment, not both");
+  if (f.icpId && f.segment !== undefined) return `icpseg:${f.icpId}|${f.segment}`;
   if (f.icpId) return `icp:${f.icpId}`;
   if (f.segment !== undefined) return `seg:${f.segment}`;
   return "all";

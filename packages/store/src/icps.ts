@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type CompiledIcp,
   type Coverage,
@@ -12,6 +12,7 @@ import {
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
 import { queryAll } from "./query.js";
+import { writeVersion } from "./versioned.js";
 
 /**
  * An ICP's head: the active version's definition (what scores accounts) plus bookkeeping.
@@ -65,8 +66,6 @@ function toVersion(i: Record<string, unknown>): IcpVersionRecord {
   return v;
 }
 
-const cancelled = (e: unknown) => (e as Error).name === "TransactionCanceledException";
-
 export async function createIcp(store: Store, ws: string, def: IcpDefinition, actor: string): Promise<StoredIcp> {
   const id = newId("icp");
   const now = new Date().toISOString();
@@ -81,35 +80,24 @@ export async function createIcp(store: Store, ws: string, def: IcpDefinition, ac
     activatedAt: now,
     activatedBy: actor,
   };
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: store.cfg.tableName,
-            Item: {
-              ...keys.icpVersion(ws, id, 1),
-              type: "icp-version",
-              v: 1,
-              id,
-              version: 1,
-              definition: def,
-              createdAt: now,
-              createdBy: actor,
-              changes: [],
-            },
-          },
-        },
-        {
-          Put: {
-            TableName: store.cfg.tableName,
-            Item: { ...keys.icpHead(ws, id), type: "icp", v: 1, ...head },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-      ],
-    }),
+  const created = await writeVersion(
+    store,
+    {
+      key: keys.icpVersion(ws, id, 1),
+      item: {
+        type: "icp-version",
+        v: 1,
+        id,
+        version: 1,
+        definition: def,
+        createdAt: now,
+        createdBy: actor,
+        changes: [],
+      },
+    },
+    { create: { ...keys.icpHead(ws, id), type: "icp", v: 1, ...head } },
   );
+  if (!created) throw new Error(`ICP id ${id} already taken`);
   return toIcp(head);
 }
 
@@ -140,39 +128,24 @@ export async function saveIcpVersion(
     changes: latest ? diffIcp(latest.definition, def) : [],
   };
   const set = ["latestVersion = :n", "updatedAt = :now"];
-  const values: Record<string, unknown> = { ":n": n, ":now": now, ":prev": head.latestVersion };
+  const values: Record<string, unknown> = { ":n": n, ":now": now };
   if (activate) {
     set.push("version = :n", "#def = :def", "#s = :status", "activatedAt = :now", "activatedBy = :actor");
     Object.assign(values, { ":def": def, ":status": def.status, ":actor": actor });
   }
-  try {
-    await store.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: store.cfg.tableName,
-              Item: { ...keys.icpVersion(ws, id, n), type: "icp-version", v: 1, ...version },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          },
-          {
-            Update: {
-              TableName: store.cfg.tableName,
-              Key: keys.icpHead(ws, id),
-              UpdateExpression: `SET ${set.join(", ")}`,
-              ConditionExpression: "latestVersion = :prev",
-              ...(activate ? { ExpressionAttributeNames: { "#s": "status", "#def": "definition" } } : {}),
-              ExpressionAttributeValues: values,
-            },
-          },
-        ],
-      }),
-    );
-  } catch (e) {
-    if (cancelled(e)) throw new VersionConflictError(`ICP ${id} changed meanwhile; reload it and retry`);
-    throw e;
-  }
+  const saved = await writeVersion(
+    store,
+    { key: keys.icpVersion(ws, id, n), item: { type: "icp-version", v: 1, ...version } },
+    {
+      key: keys.icpHead(ws, id),
+      set,
+      versionAttr: "latestVersion",
+      prev: head.latestVersion,
+      ...(activate ? { names: { "#s": "status", "#def": "definition" } } : {}),
+      values,
+    },
+  );
+  if (!saved) throw new VersionConflictError(`ICP ${id} changed meanwhile; reload it and retry`);
   const icp: StoredIcp = activate
     ? { ...head, ...def, version: n, latestVersion: n, updatedAt: now, activatedAt: now, activatedBy: actor }
     : { ...head, latestVersion: n, updatedAt: now };

@@ -1,8 +1,9 @@
-import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { diffSequence, newId, type SequenceChange, type SequenceDefinition } from "@icp/core";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
 import { queryAll } from "./query.js";
+import { writeVersion } from "./versioned.js";
 
 /**
  * Sequence templates, versioned like ICPs: a head item (the latest version's definition plus
@@ -78,8 +79,6 @@ function checkSize(def: SequenceDefinition) {
     throw new SequenceTooLargeError(`the sequence is ${bytes} bytes as JSON; at most ${SEQUENCE_MAX_BYTES} are stored`);
 }
 
-const cancelled = (e: unknown) => (e as Error).name === "TransactionCanceledException";
-
 /** Save version 1 of a new sequence. The definition must already pass `validateSequence`. */
 export async function createSequence(
   store: Store,
@@ -92,26 +91,12 @@ export async function createSequence(
   const now = new Date().toISOString();
   const version = { id, version: 1, definition: def, createdAt: now, createdBy: actor, changes: [] };
   const head = { id, version: 1, definition: def, createdAt: now, createdBy: actor, updatedAt: now, updatedBy: actor };
-  await store.ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: store.cfg.tableName,
-            Item: { ...keys.sequenceVersion(ws, id, 1), type: "sequence-version", v: 1, ...version },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-        {
-          Put: {
-            TableName: store.cfg.tableName,
-            Item: { ...keys.sequenceHead(ws, id), type: "sequence", v: 1, ...head },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-      ],
-    }),
+  const created = await writeVersion(
+    store,
+    { key: keys.sequenceVersion(ws, id, 1), item: { type: "sequence-version", v: 1, ...version } },
+    { create: { ...keys.sequenceHead(ws, id), type: "sequence", v: 1, ...head } },
   );
+  if (!created) throw new Error(`sequence id ${id} already taken`);
   return toHead(head);
 }
 
@@ -140,49 +125,31 @@ export async function putSequenceVersion(
     createdBy: actor,
     changes: diffSequence(sequenceDefinition(head), def),
   };
-  try {
-    await store.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: store.cfg.tableName,
-              Item: {
-                ...keys.sequenceVersion(ws, id, n),
-                type: "sequence-version",
-                v: 1,
-                id,
-                version: n,
-                definition: def,
-                createdAt: now,
-                createdBy: actor,
-                changes: version.changes,
-              },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          },
-          {
-            Update: {
-              TableName: store.cfg.tableName,
-              Key: keys.sequenceHead(ws, id),
-              UpdateExpression: "SET #version = :n, #def = :def, #updatedAt = :now, #updatedBy = :actor",
-              ConditionExpression: "#version = :prev",
-              ExpressionAttributeNames: {
-                "#version": "version",
-                "#def": "definition",
-                "#updatedAt": "updatedAt",
-                "#updatedBy": "updatedBy",
-              },
-              ExpressionAttributeValues: { ":n": n, ":def": def, ":now": now, ":actor": actor, ":prev": head.version },
-            },
-          },
-        ],
-      }),
-    );
-  } catch (e) {
-    if (cancelled(e)) throw new SequenceConflictError(`sequence ${id} changed meanwhile; reload it and retry`);
-    throw e;
-  }
+  const saved = await writeVersion(
+    store,
+    {
+      key: keys.sequenceVersion(ws, id, n),
+      item: {
+        type: "sequence-version",
+        v: 1,
+        id,
+        version: n,
+        definition: def,
+        createdAt: now,
+        createdBy: actor,
+        changes: version.changes,
+      },
+    },
+    {
+      key: keys.sequenceHead(ws, id),
+      set: ["#vattr = :n", "#def = :def", "#updatedAt = :now", "#updatedBy = :actor"],
+      versionAttr: "version",
+      prev: head.version,
+      names: { "#def": "definition", "#updatedAt": "updatedAt", "#updatedBy": "updatedBy" },
+      values: { ":n": n, ":def": def, ":now": now, ":actor": actor },
+    },
+  );
+  if (!saved) throw new SequenceConflictError(`sequence ${id} changed meanwhile; reload it and retry`);
   return { sequence: { ...head, ...def, version: n, updatedAt: now, updatedBy: actor }, version };
 }
 

@@ -28,10 +28,6 @@ function range(q: z.infer<typeof Filters>) {
   const to = q.to ?? d.to;
   if (from > to)
     throw new Problem("validation", "from is after to", [{ field: "query.from", message: "must not be after `to`" }]);
-  if (q.icpId && q.segment)
-    throw new Problem("validation", "filter by ICP or by segment, not both", [
-      { field: "query.segment", message: "not combinable with icpId" },
-    ]);
   return {
     from,
     to,
