@@ -1,34 +1,22 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createConnection } from "node:net";
 import { freePort } from "@icp/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  canConnect,
+  ctrlC,
+  killGroup,
+  type NpmStart,
+  npmStart,
+  root,
+  waitFor as waitUntil,
+} from "../support/npm-start.js";
 
 /** The README's walkthrough, against the stack `npm start` boots (own free ports, in memory). */
-const root = new URL("../..", import.meta.url).pathname;
-let child: ChildProcess;
+let started: NpmStart;
 let base: string;
-let output = "";
 const key = "e2e-key-0123456789";
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const sock = createConnection({ port, host: "127.0.0.1" }, () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.on("error", () => resolve(false));
-  });
-
-async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; output:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(check: () => Promise<T | undefined>, ms: number, what: string) =>
+  waitUntil(check, ms, what, () => started.output());
 
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...init.headers } });
@@ -36,37 +24,24 @@ const api = (path: string, init: RequestInit = {}) =>
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn("npm", ["start", "--", "--port", String(port)], {
-    cwd: root,
-    env: { ...process.env, ICP_API_KEY: key },
-    detached: true, // own process group, like a terminal's Ctrl-C target
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
+  started = npmStart(["--port", String(port)], { ICP_API_KEY: key });
   await waitFor(async () => ((await fetch(`${base}/health`)).ok ? true : undefined), 60_000, "health");
 });
 
-afterAll(() => {
-  try {
-    if (child.pid) process.kill(-child.pid, "SIGKILL"); // whatever is left of the group
-  } catch {
-    // already gone: the Ctrl-C test stopped it
-  }
-});
+afterAll(() => killGroup(started));
 
 describe("npm start", () => {
   it("prints where to look: URL, docs, key and a ready-to-paste curl", async () => {
-    await waitFor(async () => (output.includes("Demo import completed") ? true : undefined), 60_000, "demo import");
-    expect(output).toContain(`API        ${base}`);
-    expect(output).toContain(`${base}/docs`);
-    expect(output).toContain(`API key    ${key}`);
-    expect(output).toContain(`curl -s -H "Authorization: Bearer ${key}"`);
-    expect(output).toMatch(/Demo import completed: 300 rows accepted, 300 accounts scored/);
+    await waitFor(
+      async () => (started.output().includes("Demo import completed") ? true : undefined),
+      60_000,
+      "demo import",
+    );
+    expect(started.output()).toContain(`API        ${base}`);
+    expect(started.output()).toContain(`${base}/docs`);
+    expect(started.output()).toContain(`API key    ${key}`);
+    expect(started.output()).toContain(`curl -s -H "Authorization: Bearer ${key}"`);
+    expect(started.output()).toMatch(/Demo import completed: 300 rows accepted, 300 accounts scored/);
   });
 
   it("has the demo ICP and scored demo accounts", async () => {
@@ -109,15 +84,19 @@ describe("npm start", () => {
   });
 
   it("stops everything on Ctrl-C (SIGINT to the process group): no DynamoDB Local left", async () => {
-    const dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    const dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(started.output())?.[1]);
     expect(dynamoPort).toBeGreaterThan(0);
     expect(await canConnect(dynamoPort)).toBe(true);
-    const exited = new Promise<string>((r) => child.once("exit", (code, signal) => r(String(code ?? signal))));
-    if (child.pid) process.kill(-child.pid, "SIGINT");
+    ctrlC(started);
     // npm itself dies of the SIGINT like in a terminal; the stack shuts down cleanly.
-    expect(["0", "SIGINT"]).toContain(await exited);
-    await waitFor(async () => (output.includes("SIGINT: stopping") ? true : undefined), 30_000, "shutdown message");
+    expect(["0", "SIGINT"]).toContain(await started.exited);
+    await waitFor(
+      async () => (started.output().includes("SIGINT: stopping") ? true : undefined),
+      30_000,
+      "shutdown message",
+    );
     await waitFor(async () => ((await canConnect(dynamoPort)) ? undefined : true), 30_000, "DynamoDB Local to stop");
     expect(await canConnect(Number(new URL(base).port))).toBe(false);
+    expect(started.output()).not.toMatch(/ECONNREFUSED|message failed/);
   });
 });

@@ -62,7 +62,9 @@ export async function startDynamoLocal(
       "-port",
       String(port),
     ],
-    { stdio: ["pipe", "pipe", "pipe"] },
+    // Persisted: a process group of its own, so that a terminal's Ctrl-C reaches only Node, which
+    // drains its workers before stopping Java (the stdin watchdog still kills Java if Node dies).
+    { stdio: ["pipe", "pipe", "pipe"], detached: opts.persistDir !== undefined },
   );
   live.add(child);
   let output = "";

@@ -39,9 +39,20 @@ const stack = await startStack({
 
 let stopping = false;
 const shutdown = async (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C: leave now (the exit hook still stops DynamoDB Local).
+    console.log(`\n${signal} again: exiting without waiting for the workers.`);
+    process.exit(130);
+  }
   stopping = true;
   console.log(`\n${signal}: stopping (API, workers, SQS, DynamoDB Local)…`);
+  // In memory there is nothing to keep: exit at once (the exit hook stops DynamoDB Local) rather
+  // than drain workers whose writes are about to vanish. Persisted, let them finish first.
+  if (!values.persist) process.exit(0);
+  setTimeout(() => {
+    console.log("Workers did not stop within 20 s: exiting anyway.");
+    process.exit(1);
+  }, 20_000).unref();
   await stack.stop();
   process.exit(0);
 };
@@ -82,7 +93,8 @@ if (stack.seeded?.importId) {
   // Then ~60 days of engagement, so the dashboard tells a story on first run.
   const t1 = Date.now();
   const eng = await seedDemoEngagement(stack.store, id).catch((e: unknown) => {
-    console.error("Demo engagement failed:", e);
+    // Ctrl-C during seeding stops DynamoDB Local under it: not a failure worth a stack trace.
+    if (!stopping) console.error("Demo engagement failed:", e);
     return undefined;
   });
   if (eng)

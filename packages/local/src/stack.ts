@@ -143,6 +143,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     process.env.ICP_SMTP_URL = smtp.url;
     const loaded = await loading;
 
+    // Workers (pollers and schedules) drain together on stop, before the queues and DynamoDB go.
+    const workers: (() => Promise<void>)[] = [];
+    stops.push(async () => {
+      await Promise.all(workers.map((w) => w()));
+    });
     for (const q of Object.values(queues)) {
       const poller = startPoller({
         sqs: store.sqs,
@@ -155,24 +160,27 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         retryDelay: o.retryDelay ?? 1,
         onError: o.onWorkerError ?? ((e) => console.error(`[${q.spec.name}]`, e)),
       });
-      stops.push(() => poller.stop());
+      workers.push(() => poller.stop());
     }
 
     // Schedules (EventBridge in AWS): a timer each, never overlapping itself.
     for (const sched of SCHEDULES) {
       const run = loaded.schedules.get(sched.handler) as () => Promise<unknown>;
-      let busy = false;
+      let running: Promise<unknown> | undefined;
       const timer = setInterval(() => {
-        if (busy || o.schedules === false) return;
-        busy = true;
-        run()
+        if (running || o.schedules === false) return;
+        running = run()
           .catch((e) => (o.onWorkerError ?? console.error)(e))
           .finally(() => {
-            busy = false;
+            running = undefined;
           });
       }, sched.localEverySeconds * 1000);
       timer.unref();
-      stops.push(async () => clearInterval(timer));
+      // A run in progress finishes before the queues and DynamoDB Local go away (no ECONNREFUSED noise).
+      workers.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
     }
 
     const server = serve({ fetch: loaded.app.fetch, port: o.port ?? 3000, hostname: o.host ?? "127.0.0.1" });
