@@ -41,7 +41,11 @@ const REPS = Math.max(2, Number(process.env.BENCH_REPS ?? 3));
 const BASELINE_CONCURRENCY = Number(process.env.BENCH_BASELINE_CONCURRENCY ?? 8);
 const WARMUP_ACCOUNTS = 2_000;
 const TARGET_RATIO = 0.7;
-const POLL_MS = 25;
+/**
+ * Status polls: the end of an import is its server-side `completedAt` (same machine, same clock),
+ * so polling faster would only load the measured stack (at 25 ms: ~1,000 requests per import).
+ */
+const POLL_MS = 250;
 
 type Item = Record<string, unknown>;
 
@@ -254,6 +258,7 @@ async function measureIngest(
   const load0 = loadavg()[0] ?? 0;
   const cpu = cpuMeter(javaPid);
   const t0 = performance.now();
+  const t0Wall = Date.now();
   const res = await api(stack, key, "/v1/imports", { method: "POST", csv });
   const acceptMs = performance.now() - t0;
   const accepted = (await res.json()) as { id?: string; status?: string };
@@ -268,7 +273,8 @@ async function measureIngest(
       throw new Error(`import ${accepted.id} not completed after 240 s: ${JSON.stringify(job)}`);
     await sleep(POLL_MS);
   }
-  const ms = performance.now() - t0;
+  // From the request to the server's completedAt (not to the poll that saw it).
+  const ms = Math.min(performance.now() - t0, Math.max(acceptMs, Date.parse(String(job.completedAt)) - t0Wall));
   const usage = cpu();
   const load: [number, number] = [load0, loadavg()[0] ?? 0];
   const requests = diff(counts, c0);

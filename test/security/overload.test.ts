@@ -55,6 +55,19 @@ describe("overload and request ids", () => {
     expect(status).toBe(200);
   });
 
+  it("does not shed after one long synchronous task (a big parse, modules loading at start)", async () => {
+    // Thresholds well above what a busy test machine shows, a block well above the threshold.
+    const app = createApp({ store: () => s.store, maxLagMs: 2500 });
+    const auth = { headers: { authorization: `Bearer ${s.apiKey}` } };
+    await new Promise((r) => setTimeout(r, 1200)); // a couple of ordinary lag windows first
+    const until = performance.now() + 5000;
+    while (performance.now() < until);
+    for (let i = 0; i < 3; i++) {
+      expect((await app.request("/v1/icps", auth)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  });
+
   it("bounds every JSON body (413 problem+json) and sends hardening headers", async () => {
     const big = JSON.stringify({ name: "x".repeat(5 * 1024 * 1024) });
     const res = await s.api("/v1/icps", { method: "POST", body: big, headers: { "content-type": "application/json" } });

@@ -67,19 +67,22 @@ export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_
 }
 
 /**
- * Sustained event-loop lag (ms): the smallest delay Node's loop-delay monitor saw in the last
- * half second. One long synchronous task (parsing a big upload) gives one late turn and is
- * not overload; a saturated CPU makes every turn late.
+ * Sustained event-loop lag (ms): the smallest delay Node's loop-delay monitor saw over the last
+ * two half-second windows. One long synchronous task (parsing a big upload, loading modules at
+ * start) makes one window late and is not overload; a saturated CPU makes every turn late.
  */
 function eventLoopLag(): () => number {
   const h = monitorEventLoopDelay({ resolution: 20 });
   h.enable();
+  let previous = 0;
   let lag = 0;
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
     // No sample in the window means the loop never came back: as late as the window is long.
-    lag = h.count > 0 ? h.min / 1e6 : now - last;
+    const current = h.count > 0 ? h.min / 1e6 : now - last;
+    lag = Math.min(previous, current);
+    previous = current;
     last = now;
     h.reset();
   }, 500);
