@@ -6,8 +6,10 @@
  *   npx tsx bench/profile/ingest-cpu.ts
  *   env: BENCH_ACCOUNTS (10000)
  */
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { DEMO_ICP, demoAccountsCsv } from "@icp/core";
 import { startStack } from "@icp/local";
 import { ensureWorkspace, getImport, putApiKey } from "@icp/store";
@@ -36,6 +38,9 @@ function where(url: string): string {
 }
 
 const stack = await startStack({ port: 0, seed: false, apiKey: "bench-unused-demo-key" });
+// Like bench/ingest.ts: tier changes go to a queue nobody consumes (the route consumer is not measured).
+const sink = await stack.store.sqs.send(new CreateQueueCommand({ QueueName: "bench-route-sink" }));
+process.env.SST_RESOURCE_RouteQueue = JSON.stringify({ url: sink.QueueUrl });
 const ws = "cpu";
 const key = "bench-key-cpu";
 await ensureWorkspace(stack.store, ws, "cpu");

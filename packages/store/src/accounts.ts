@@ -72,16 +72,19 @@ export const TIER_HISTORY_LIMIT = 50;
 export const MAX_CONTACTS = 500;
 
 export function accountItem(ws: string, a: AccountRecord): Record<string, unknown> {
-  return {
-    ...keys.account(ws, a.id),
-    ...keys.accountByTier(ws, a.tier, a.score, a.id),
-    ...keys.accountBySegment(ws, a.segment, a.score, a.id),
-    ...keys.accountByShard(ws, a.id),
-    ...(a.agingAt ? keys.accountAging(ws, a.id, a.agingAt) : {}),
-    type: "account",
-    v: 1,
-    ...a,
-  };
+  // Same item as `{...key, ...gsi1, ...gsi2, ...gsi3, ...gsi4?, type, v, ...a}`, built without
+  // the chain of spreads (which V8 runs ~10x slower; this is on the ingest's per-account path).
+  const item: Record<string, unknown> = keys.account(ws, a.id);
+  Object.assign(
+    item,
+    keys.accountByTier(ws, a.tier, a.score, a.id),
+    keys.accountBySegment(ws, a.segment, a.score, a.id),
+    keys.accountByShard(ws, a.id),
+  );
+  if (a.agingAt) Object.assign(item, keys.accountAging(ws, a.id, a.agingAt));
+  item.type = "account";
+  item.v = 1;
+  return Object.assign(item, a);
 }
 
 export function toAccount(item: Record<string, unknown>): AccountRecord {

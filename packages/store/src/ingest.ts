@@ -30,6 +30,7 @@ import {
 } from "./accounts.js";
 import { batchGet, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
+import { coalescing } from "./coalesce.js";
 import { activeIcps } from "./icps.js";
 import {
   completeImportIfDone,
@@ -126,10 +127,14 @@ export type IngestResult = { written: number; unchanged: number; tierChanges: nu
  */
 export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promise<IngestResult> {
   const ws = msg.workspaceId;
+  // The records of one SQS batch start together: their chunk-marker reads are merged into one
+  // BatchGetItem and their identical ICP queries into one request (coalesce.ts; never joined to
+  // a request already sent, so each read is as fresh as its own would have been).
+  const reads = coalescing(store);
   const [done, grant, icps] = await Promise.all([
-    isChunkDone(store, ws, msg.importId, msg.chunk),
+    isChunkDone(reads, ws, msg.importId, msg.chunk),
     acquireIngestLease(store, ws, msg.importId, msg.chunk),
-    activeIcps(store, ws),
+    activeIcps(reads, ws),
   ]);
   let released: Promise<void> | undefined;
   const release = () => {
