@@ -80,6 +80,23 @@ describe("POST /v1/events", () => {
   });
 });
 
+describe("won and lost events", () => {
+  it("set the account's deal outcome (the latest wins, a late earlier one does not undo it)", async () => {
+    const ref = (await (await s.api("/v1/accounts?limit=50")).json()).items.find(
+      (a: { id: string }) => a.id !== acc.id,
+    ) as { id: string };
+    const post = (json: unknown) => s.api("/v1/events", { method: "POST", json });
+    expect((await post({ type: "lost", accountId: ref.id, at: "2026-03-01T10:00:00Z" })).status).toBe(202);
+    expect((await post({ type: "won", accountId: ref.id, amount: 4200, at: "2026-03-05T10:00:00Z" })).status).toBe(202);
+    await drained(s, "EventQueue");
+    // Late and out of order: an earlier loss arriving now changes nothing.
+    expect((await post({ type: "lost", accountId: ref.id, at: "2026-02-01T10:00:00Z" })).status).toBe(202);
+    await drained(s, "EventQueue");
+    const a = await (await s.api(`/v1/accounts/${ref.id}`)).json();
+    expect(a.outcome).toEqual({ outcome: "won", amount: 4200, at: "2026-03-05T10:00:00.000Z" });
+  });
+});
+
 describe("signed provider webhook", () => {
   let secret: string;
   const url = () => `${s.url}/v1/webhooks/events/${s.workspace}`;

@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { DEMO_ICP, demoAccountsCsv, type EngagementEventsMessage, type EventType } from "@icp/core";
 import {
   engagementMarkers,
@@ -7,9 +10,12 @@ import {
   eventsBetween,
   getEnrollment,
   isSuppressed,
+  keys,
+  MAX_IDS_PER_ACCOUNT,
   openEnrollments,
   publish,
   publishEvents,
+  recordEvents,
 } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drained, normalize, recomputeCounters, storedCounters } from "../support/events.js";
@@ -302,4 +308,142 @@ describe("counters reconcile with the events", () => {
       events.filter((e) => e.accountId === pool[0]?.id).length,
     );
   }, 300_000);
+});
+
+describe("exactly once when a worker dies half-way or copies of a message race", () => {
+  const msgOf = (events: EngagementEventsMessage["events"]): EngagementEventsMessage => ({
+    kind: "engagement-events",
+    workspaceId: s.workspace,
+    events,
+  });
+  const batchKeyOf = (m: EngagementEventsMessage) =>
+    createHash("sha256").update(JSON.stringify(m)).digest("hex").slice(0, 32);
+  const kinds: EventType[] = ["sent", "opened", "clicked", "replied", "bounced"];
+  const make = (prefix: string, n: number, pool: typeof accounts, day: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${prefix}-${i}`,
+      type: kinds[i % kinds.length] as EventType,
+      accountId: (pool[i % pool.length] as (typeof accounts)[number]).id,
+      contactEmail: `k${i % 4}@dies.example`,
+      sequenceId: "seq_k",
+      sequenceVersion: 1,
+      stepId: `s${i % 3}`,
+      variant: i % 2 ? "A" : "B",
+      channel: "email" as const,
+      at: new Date(Date.UTC(2026, 7, day, i % 24, i % 60)).toISOString(),
+    }));
+
+  it("counts every event once after a failure at each step, concurrent copies and a takeover", async () => {
+    const pool = accounts.slice(44, 56);
+    const all: EngagementEventsMessage["events"][] = [];
+    // A worker dying after each step: the failed delivery, then the message again.
+    for (const [i, step] of (["committed", "owed", "counted"] as const).entries()) {
+      const events = make(`die${i}`, 30, pool, 1 + i);
+      all.push(events);
+      const m = msgOf(events);
+      await expect(
+        recordEvents(s.store, m, undefined, (at) => {
+          if (at === step) throw new Error(`killed after ${step}`);
+        }),
+      ).rejects.toThrow(/killed/);
+      const again = await recordEvents(s.store, m);
+      // Every step that was reached is not redone: the events were recorded by the failed delivery.
+      expect(again).toMatchObject({ recorded: 0, duplicates: 30 });
+    }
+    // Three copies of one message at once, with an overlapping message and a provider retry in it.
+    const a = make("race", 40, pool, 5);
+    const b = [...make("race-b", 25, pool.slice(6), 5), a[3] as (typeof a)[number]];
+    all.push(a, b.slice(0, 25));
+    const runs = await Promise.all([
+      recordEvents(s.store, msgOf(a)),
+      recordEvents(s.store, msgOf(a)),
+      recordEvents(s.store, msgOf(b)),
+      recordEvents(s.store, msgOf(a)),
+    ]);
+    expect(runs.reduce((n, r) => n + r.recorded, 0)).toBe(65);
+    // A holder that is still running when its claim runs out: another copy takes over and finishes first.
+    const t = make("takeover", 30, pool, 7);
+    all.push(t);
+    const m = msgOf(t);
+    let paused: () => void = () => {};
+    let reached: () => void = () => {};
+    const atCommitted = new Promise<void>((r) => {
+      reached = r;
+    });
+    const slow = recordEvents(s.store, m, undefined, (step) =>
+      step === "committed"
+        ? new Promise<void>((r) => {
+            paused = r;
+            reached();
+          })
+        : undefined,
+    );
+    await atCommitted;
+    await s.store.ddb.send(
+      new UpdateCommand({
+        TableName: s.store.cfg.tableName,
+        Key: keys.eventBatch(s.workspace, batchKeyOf(m)),
+        UpdateExpression: "SET #until = :zero",
+        ExpressionAttributeNames: { "#until": "until" },
+        ExpressionAttributeValues: { ":zero": 0 },
+      }),
+    );
+    const fast = await recordEvents(s.store, m);
+    expect(fast.recorded).toBe(0);
+    // Another batch rewrites those accounts meanwhile (dropping the done batch's shares).
+    const later = make("after-takeover", 12, pool, 8);
+    all.push(later);
+    await recordEvents(s.store, msgOf(later));
+    paused();
+    expect((await slow).recorded).toBe(30);
+    const done = await s.store.ddb.send(
+      new GetCommand({ TableName: s.store.cfg.tableName, Key: keys.eventBatch(s.workspace, batchKeyOf(m)) }),
+    );
+    expect(done.Item?.st).toBe("done");
+
+    const stored = await eventsBetween(s.store, s.workspace, "2026-08-01", "2026-08-31");
+    const ids = all.flat().map((e) => e.id);
+    expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort());
+    const expected = normalize(recomputeCounters(stored));
+    const actual = await storedCounters(s.store, s.workspace);
+    const august = new Map([...actual].filter(([k]) => k.split("\t")[2]?.startsWith("2026-08")));
+    expect(Object.fromEntries(august)).toEqual(Object.fromEntries(expected));
+    for (const acc of pool)
+      expect((await engagementSummary(s.store, s.workspace, acc.id)).events).toBe(
+        all.flat().filter((e) => e.accountId === acc.id).length,
+      );
+    // Effects of events recorded by a delivery that died before running them ran on the retry.
+    expect(await isSuppressed(s.store, s.workspace, { email: "k0@dies.example" })).toMatchObject({ suppressed: true });
+  }, 180_000);
+
+  it("recognises an old event by its timeline entry once its id left the account's recent ids", async () => {
+    const a = acc(57);
+    const n = MAX_IDS_PER_ACCOUNT + 100;
+    const events = Array.from({ length: n }, (_, i) => ({
+      id: `old-${i}`,
+      type: "opened" as const,
+      accountId: a.id,
+      at: new Date(Date.UTC(2026, 8, 1) + i * 60_000).toISOString(),
+    }));
+    for (let i = 0; i < n; i += 400) await recordEvents(s.store, msgOf(events.slice(i, i + 400)));
+    const item = await s.store.ddb.send(
+      new GetCommand({ TableName: s.store.cfg.tableName, Key: keys.engagement(s.workspace, a.id) }),
+    );
+    // The nested parts are stored deflated (z); the item stays far below DynamoDB's 400 KB.
+    const nested = JSON.parse(inflateRawSync(item.Item?.z).toString("utf8"));
+    expect(nested.ids.length).toBe(MAX_IDS_PER_ACCOUNT);
+    expect(nested.ids).not.toContain("old-0");
+    expect(item.Item?.floor).toBe(events[n - 1]?.at);
+    expect(item.Item?.z.length).toBeLessThan(50_000);
+    // A provider retrying the oldest events (same id and time) in a new batch, with two new events.
+    const retry = [
+      ...events.slice(0, 3),
+      { id: "old-new-1", type: "clicked" as const, accountId: a.id, at: "2026-09-01T00:30:00.000Z" },
+      { id: "old-new-2", type: "clicked" as const, accountId: a.id, at: "2026-09-03T00:00:00.000Z" },
+    ];
+    const r = await recordEvents(s.store, msgOf(retry));
+    expect(r).toMatchObject({ recorded: 2, duplicates: 3 });
+    expect((await engagementSummary(s.store, s.workspace, a.id)).events).toBe(n + 2);
+    expect(await total("2026-09-01", "2026-09-30")).toMatchObject({ events: n + 2, opened: 1, clicked: 1 });
+  }, 180_000);
 });

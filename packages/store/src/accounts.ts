@@ -348,6 +348,34 @@ export async function setAccountOutcome(
 }
 
 /**
+ * The outcome a `won`/`lost` engagement event reports, unless the account holds a later one
+ * (events come late and out of order; a redelivery writes the same thing again).
+ */
+export async function recordOutcomeEvent(
+  store: Store,
+  ws: string,
+  id: string,
+  outcome: NonNullable<AccountRecord["outcome"]>,
+): Promise<boolean> {
+  try {
+    await store.ddb.send(
+      new UpdateCommand({
+        TableName: store.cfg.tableName,
+        Key: keys.account(ws, id),
+        UpdateExpression: "SET outcome = :o ADD rev :one",
+        ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(outcome) OR outcome.#at <= :at)",
+        ExpressionAttributeNames: { "#at": "at" },
+        ExpressionAttributeValues: { ":o": outcome, ":at": outcome.at, ":one": 1 },
+      }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as Error).name === "ConditionalCheckFailedException") return false;
+    throw e;
+  }
+}
+
+/**
  * Erase an account and everything stored under it (contacts, timeline) on request. Aggregates
  * it contributed to elsewhere hold no personal data and are left as they are.
  */

@@ -202,4 +202,8 @@ export const keys = {
     sk: `SEQV#${sequenceId}#${String(version).padStart(6, "0")}`,
   }),
   sequenceVersionPrefix: (ws: string, sequenceId: string) => ({ pk: W(ws), skPrefix: `SEQV#${sequenceId}#` }),
+
+  // --- event intake (packages/store/src/events.ts) ---
+  /** One EventQueue message (by content hash): who is recording it, and whether it is fully recorded. */
+  eventBatch: (ws: string, batch: string) => ({ pk: `${W(ws)}#EVB#${batch}`, sk: "B" }),
 };
