@@ -321,13 +321,18 @@ export async function allAccounts(store: Store, ws: string): Promise<AccountReco
   return shards.flat().map(toAccount);
 }
 
-/** Record (or clear, with null) the deal outcome of an account. */
+/**
+ * Record (or clear, with null) the deal outcome of an account. `unlessNewer`: keep an outcome
+ * the account already holds from a later time (won/lost events come late and out of order).
+ */
 export async function setAccountOutcome(
   store: Store,
   ws: string,
   id: string,
   outcome: AccountRecord["outcome"] | null,
+  opts: { unlessNewer?: boolean } = {},
 ): Promise<boolean> {
+  const newerGuard = Boolean(outcome && opts.unlessNewer);
   try {
     await store.ddb.send(
       new UpdateCommand({
@@ -336,36 +341,15 @@ export async function setAccountOutcome(
         // Bumps the revision, so that a concurrent optimistic write (ingest, re-score) cannot
         // overwrite the outcome with the state it read before.
         UpdateExpression: outcome ? "SET outcome = :o ADD rev :one" : "REMOVE outcome ADD rev :one",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":one": 1, ...(outcome ? { ":o": outcome } : {}) },
-      }),
-    );
-    return true;
-  } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return false;
-    throw e;
-  }
-}
-
-/**
- * The outcome a `won`/`lost` engagement event reports, unless the account holds a later one
- * (events come late and out of order; a redelivery writes the same thing again).
- */
-export async function recordOutcomeEvent(
-  store: Store,
-  ws: string,
-  id: string,
-  outcome: NonNullable<AccountRecord["outcome"]>,
-): Promise<boolean> {
-  try {
-    await store.ddb.send(
-      new UpdateCommand({
-        TableName: store.cfg.tableName,
-        Key: keys.account(ws, id),
-        UpdateExpression: "SET outcome = :o ADD rev :one",
-        ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(outcome) OR outcome.#at <= :at)",
-        ExpressionAttributeNames: { "#at": "at" },
-        ExpressionAttributeValues: { ":o": outcome, ":at": outcome.at, ":one": 1 },
+        ConditionExpression: newerGuard
+          ? "attribute_exists(pk) AND (attribute_not_exists(outcome) OR outcome.#at <= :at)"
+          : "attribute_exists(pk)",
+        ...(newerGuard ? { ExpressionAttributeNames: { "#at": "at" } } : {}),
+        ExpressionAttributeValues: {
+          ":one": 1,
+          ...(outcome ? { ":o": outcome } : {}),
+          ...(newerGuard && outcome ? { ":at": outcome.at } : {}),
+        },
       }),
     );
     return true;

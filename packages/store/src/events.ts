@@ -26,7 +26,7 @@ import {
   parseDeltaKey,
   type StoredEvent,
 } from "@icp/core";
-import { type AccountRecord, recordOutcomeEvent } from "./accounts.js";
+import { type AccountRecord, setAccountOutcome } from "./accounts.js";
 import { batchGet, batchPut, chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { stopAccountEnrollments } from "./enrollments.js";
@@ -783,11 +783,17 @@ async function runEffects(
     .filter((e) => e.type === "won" || e.type === "lost")
     .reduce<StoredEvent | undefined>((a, e) => (!a || e.at >= a.at ? e : a), undefined);
   if (deal)
-    await recordOutcomeEvent(store, ws, account.id, {
-      outcome: deal.type as "won" | "lost",
-      ...(deal.amount !== undefined ? { amount: deal.amount } : {}),
-      at: deal.at,
-    });
+    await setAccountOutcome(
+      store,
+      ws,
+      account.id,
+      {
+        outcome: deal.type as "won" | "lost",
+        ...(deal.amount !== undefined ? { amount: deal.amount } : {}),
+        at: deal.at,
+      },
+      { unlessNewer: true },
+    );
   for (const e of events) {
     if (e.type !== "unsubscribed" && e.type !== "bounced") continue;
     const email =
