@@ -582,12 +582,22 @@ export async function send(app: App, r: FuzzRequest): Promise<Response> {
   });
 }
 
+/** A CSV cell a spreadsheet would run as a formula (=, +, -, @ first), or undefined. */
+function csvInjection(text: string): string | undefined {
+  for (const line of text.split(/\r\n|\n/))
+    for (const cell of line.split(","))
+      if (/^"?[=+\-@]/.test(cell) && !/^"?-?\d/.test(cell)) return `CSV cell a spreadsheet would execute: ${cell}`;
+  return undefined;
+}
+
 /** Why a response breaks the contract, or undefined when it is fine. */
 export async function checkResponse(res: Response): Promise<string | undefined> {
   const type = res.headers.get("content-type") ?? "";
   const text = await res.text();
   if (res.status >= 200 && res.status < 300) {
     if (res.status === 204) return text ? "204 with a body" : undefined;
+    // Reports document a CSV answer (format=csv): it must be safe to open in a spreadsheet.
+    if (/^text\/csv\b/.test(type)) return csvInjection(text);
     if (!/^application\/json\b/.test(type)) return `${res.status} served as "${type}"`;
     try {
       JSON.parse(text);

@@ -56,6 +56,18 @@ describe("API fuzz", () => {
   }, 120_000);
 });
 
+describe("response contract", () => {
+  it("accepts a documented CSV report answer, and only a formula-safe one", async () => {
+    const res = await app.request("/v1/reports/engagement?format=csv", {
+      headers: { authorization: `Bearer ${s.apiKey}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await checkResponse(res)).toBeUndefined();
+    const unsafe = new Response("group,sent\r\n=HYPERLINK(1),3\r\n", { headers: { "content-type": "text/csv" } });
+    expect(await checkResponse(unsafe)).toMatch(/execute/);
+  });
+});
+
 describe("parser fuzz", () => {
   it("parseCsv throws only ImportFileError and reports errors on real lines with a field", () => {
     fc.assert(
