@@ -6,27 +6,16 @@
  *   env: BENCH_REPEAT (200 requests per kind)
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { compileIcp, DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
-import { QUICK_START_JVM_OPTIONS, startDynamoLocal } from "@icp/local";
-import { batchGet, batchPut, createStore, createTable, inParallel, type Store, type StoreConfig } from "@icp/store";
-import { findOwnJava, ingestItems, procCpuSeconds } from "../ingest.js";
+import { QUICK_START_JVM_OPTIONS } from "@icp/local";
+import { batchGet, batchPut, inParallel } from "@icp/store";
+import { findOwnJava, procCpuSeconds } from "../ingest.js";
 import { fmt, log } from "../lib.js";
+import { MICRO_TABLE, microSetup } from "./micro-setup.js";
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 200);
-const dynamo = await startDynamoLocal({ jvmOptions: QUICK_START_JVM_OPTIONS });
-const T = "micro";
-const store: Store = createStore({
-  tableName: T,
-  region: "us-east-1",
-  queues: {} as StoreConfig["queues"],
-  dynamoEndpoint: dynamo.endpoint,
-});
-await createTable(store);
-const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASELINE000000000000", version: 1 })];
-const at = new Date().toISOString();
-const rows = parseCsv(demoAccountsCsv(2000, 11), new Date(at)).rows;
-let wsn = 0;
-const accounts = () => ingestItems(`m${wsn++}`, rows, icps, at).filter((i) => i.type === "account");
+const { dynamo, store, items } = await microSetup(2000, QUICK_START_JVM_OPTIONS);
+const T = MICRO_TABLE;
+const accounts = () => items("account");
 const javaPid = findOwnJava();
 
 async function measure(name: string, n: number, f: (i: number) => Promise<unknown>, per = 1) {

@@ -6,30 +6,18 @@
  *   env: BENCH_ACCOUNTS (2000)
  */
 import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { compileIcp, DEMO_ICP, demoAccountsCsv, IcpDefinition, parseCsv } from "@icp/core";
-import { startDynamoLocal } from "@icp/local";
-import { batchGet, batchPut, createStore, createTable, inParallel, type Store, type StoreConfig } from "@icp/store";
-import { findOwnJava, ingestItems, procCpuSeconds } from "../ingest.js";
+import { batchGet, batchPut, inParallel } from "@icp/store";
+import { findOwnJava, procCpuSeconds } from "../ingest.js";
 import { fmt, log, median } from "../lib.js";
+import { microSetup } from "./micro-setup.js";
 
 const N = Number(process.env.BENCH_ACCOUNTS ?? 2000);
 type Item = Record<string, unknown>;
 
-const dynamo = await startDynamoLocal();
-const store: Store = createStore({
-  tableName: "micro",
-  region: "us-east-1",
-  queues: {} as StoreConfig["queues"],
-  dynamoEndpoint: dynamo.endpoint,
-});
-await createTable(store);
-const icps = [compileIcp({ ...IcpDefinition.parse(DEMO_ICP), id: "icp_BENCHBASELINE000000000000", version: 1 })];
-const at = new Date().toISOString();
-const rows = parseCsv(demoAccountsCsv(N, 11), new Date(at)).rows;
-let wsn = 0;
+const { dynamo, store, items } = await microSetup(N);
 /** Account items only (contacts are separate items or inside the account item, whichever the store does). */
-const accounts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "account");
-const contacts = () => ingestItems(`micro${wsn++}`, rows, icps, at).filter((i) => i.type === "contact");
+const accounts = () => items("account");
+const contacts = () => items("contact");
 
 function transact(size: number, concurrency: number) {
   return async (items: Item[]) => {
