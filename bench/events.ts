@@ -32,6 +32,7 @@ import {
   putApiKey,
   timelineItem,
 } from "@icp/store";
+import { benchAccount } from "./lib.js";
 
 const N_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const N_ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 2_000);
@@ -45,24 +46,14 @@ const now = new Date().toISOString();
 const day = now.slice(0, 10);
 const segments = ["saas", "fintech", "industrial", "health"];
 const tiers = ["priority", "nurture", "generic"];
-const accounts = Array.from({ length: N_ACCOUNTS }, (_, i) => ({
-  id: `acc_${String(i).padStart(26, "0")}`,
-  domain: `intake-${i}.example`,
-  facts: { domain: `intake-${i}.example` },
-  score: 50,
-  tier: tiers[i % 3] as string,
-  qualified: i % 3 === 0,
-  breakdown: [],
-  icpId: "icp_BENCH",
-  icpVersion: 1,
-  segment: segments[i % 4] as string,
-  tierHistory: [],
-  lastSource: "bench",
-  rev: 1,
-  contacts: [],
-  createdAt: now,
-  updatedAt: now,
-}));
+const accounts = Array.from({ length: N_ACCOUNTS }, (_, i) =>
+  benchAccount(i, "intake", now, {
+    score: 50,
+    tier: tiers[i % 3] as string,
+    qualified: i % 3 === 0,
+    segment: segments[i % 4] as string,
+  }),
+);
 const types = ["sent", "delivered", "opened", "clicked", "replied"] as const;
 const events: StoredEvent[] = Array.from({ length: N_EVENTS }, (_, i) => ({
   id: `in_${i}`,

@@ -89,3 +89,28 @@ export function targetLines(targets: readonly Target[]): string {
 }
 
 export const log = (...args: unknown[]) => console.error("[bench]", ...args);
+
+/** An account record for benches that write accounts straight into the table (no import, no scoring). */
+export function benchAccount(
+  i: number,
+  domainPrefix: string,
+  now: string,
+  f: { tier: string; segment: string; score: number; qualified: boolean },
+) {
+  const domain = `${domainPrefix}-${i}.example`;
+  return {
+    id: `acc_${String(i).padStart(26, "0")}`,
+    domain,
+    facts: { domain },
+    ...f,
+    breakdown: [],
+    icpId: "icp_BENCH",
+    icpVersion: 1,
+    tierHistory: [],
+    lastSource: "bench",
+    rev: 1,
+    contacts: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}

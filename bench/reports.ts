@@ -24,6 +24,7 @@ import {
 import { startStack } from "@icp/local";
 import { accountItem, batchPut, ensureWorkspace, eventsBetween, keys, putApiKey, timelineItem } from "@icp/store";
 import { recomputeCounters } from "../test/support/events.js";
+import { benchAccount } from "./lib.js";
 
 const N_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const N_ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
@@ -54,24 +55,12 @@ async function main() {
   const now = new Date().toISOString();
   const accounts = Array.from({ length: N_ACCOUNTS }, (_, i) => {
     const tier = tiers[Math.floor(r() ** 1.5 * 4)] as string;
-    return {
-      id: `acc_${String(i).padStart(26, "0")}`,
-      domain: `bench-${i}.example`,
-      facts: { domain: `bench-${i}.example` },
+    return benchAccount(i, "bench", now, {
       score: tier === "priority" ? 80 : tier === "nurture" ? 55 : 20,
       tier,
       qualified: tier === "priority" || (tier === "nurture" && r() < 0.5),
-      breakdown: [],
-      icpId: "icp_BENCH",
-      icpVersion: 1,
       segment: segments[i % segments.length] as string,
-      tierHistory: [],
-      lastSource: "bench",
-      rev: 1,
-      contacts: [],
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
   });
   const types = [
     "sent",
