@@ -3,7 +3,7 @@ import { type Coverage, coverage, Tier } from "@icp/core";
 import { toAccount } from "./accounts.js";
 import { batchGet } from "./batch.js";
 import type { Store } from "./clients.js";
-import { recentEvents } from "./events.js";
+import { recentEvents } from "./event-reads.js";
 import { getIcpVersion, listIcps } from "./icps.js";
 import { listImports } from "./imports.js";
 import { keys } from "./keys.js";

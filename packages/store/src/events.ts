@@ -1,35 +1,39 @@
-import { createHash, randomBytes } from "node:crypto";
-import { deflateRawSync, inflateRawSync } from "node:zlib";
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+/**
+ * The events worker: accepting events (publishEvents, onto the EventQueue) and recording them
+ * (recordEvents): engagement items, timeline entries, effects, counters. Its parts live in
+ * engagement-item.ts, event-claims.ts, event-counters.ts, event-reads.ts and webhook-secrets.ts.
+ */
+import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import {
   applyEvent,
   type Deltas,
-  decayedScore,
   accountId as domainAccountId,
   type EngagementEventsMessage,
-  type EngagementMarkers,
-  type EngagementState,
   type EventDims,
   type EventInput,
-  emptyEngagement,
   isAccountId,
   mergeDeltas,
   newId,
   normalizeDomain,
-  parseDeltaKey,
   type StoredEvent,
 } from "@icp/core";
 import { type AccountRecord, setAccountOutcome } from "./accounts.js";
 import { batchGet, batchPut, chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { type EngagementItem, engagementItem, getEngagement, type Pending, toEngagement } from "./engagement-item.js";
 import { stopAccountEnrollments } from "./enrollments.js";
+import {
+  CLAIM_RENEW_MS,
+  CLAIM_TTL_MS,
+  claimBatch,
+  doneBatches,
+  markDone,
+  recording,
+  rememberDone,
+  renewClaim,
+} from "./event-claims.js";
+import { applyCounters } from "./event-counters.js";
+import { EVENT_DAY_SHARDS, hash, shardOf } from "./event-shards.js";
 import { keys } from "./keys.js";
 import { publish } from "./queue.js";
 import { addSuppression } from "./suppression.js";
@@ -37,19 +41,11 @@ import { addSuppression } from "./suppression.js";
 /** Events per queue message, and the byte budget of one message (SQS takes 256 KiB). */
 const MAX_EVENTS_PER_MESSAGE = 1000;
 const MAX_MESSAGE_BYTES = 200 * 1024;
-/** Shards of the per-day event index and of the counters (spreads hot keys). */
-export const EVENT_DAY_SHARDS = 4;
-export const COUNTER_SHARDS = 4;
 /**
  * Recent event ids kept on an account's engagement item (oldest dropped first; ~30 KB at most).
  * Older events are recognised by their timeline entry (see `floor`).
  */
 export const MAX_IDS_PER_ACCOUNT = 1_000;
-/** Counter updates per transaction (one slot is the batch marker). */
-const COUNTERS_PER_TX = 99;
-
-const hash = (s: string) => createHash("sha256").update(s).digest("hex");
-const shardOf = (s: string, n: number) => Number.parseInt(hash(s).slice(0, 8), 16) % n;
 
 /**
  * Accept events for a workspace: give each an id (when the caller did not) and a time (when it
@@ -85,99 +81,6 @@ export async function publishEvents(
   return { accepted: resolved.length, ids: resolved.map((e) => e.id) };
 }
 
-/** One batch's share of an account's engagement, kept on the engagement item until the batch is done. */
-type Pending = {
-  at: string;
-  /** Counter increments this batch caused on the account (applied once with the batch's counters). */
-  deltas: Deltas;
-  /** Events of the batch recorded on the account: their timeline entries and effects are still owed. */
-  ids?: string[];
-  /** The account's dimensions the batch counted them in (the timeline entries carry the same). */
-  d?: EventDims;
-};
-
-/** The engagement state item of an account, as stored. */
-type EngagementItem = EngagementState & {
-  accountId: string;
-  rev: number;
-  /** Ids of the most recent events recorded (idempotency), oldest first, at most MAX_IDS_PER_ACCOUNT. */
-  ids: string[];
-  /**
-   * Every event recorded with a time after `floor` has its id in `ids` (older ids were dropped
-   * when `lastAt` was at most `floor`). An event at or before it is a duplicate when its timeline
-   * entry exists: those are written only after the event is recorded here.
-   */
-  floor?: string | null;
-  /** Batches not yet done that recorded events here: batch → its share. */
-  pending: Record<string, Pending>;
-  updatedAt: string;
-};
-
-/**
- * Stored form (v 2): the scalars as attributes, and the nested parts (markers, unique marks, recent
- * ids, pending shares) as one deflated JSON binary `z`. DynamoDB (Local above all) spends far more
- * on a large nested map than on a few KB of binary: a conditional put of a 30 KB map took ~280 ms
- * under load. Items of v 1 (all attributes) are still read.
- */
-const NESTED = ["first", "byContact", "byEnrollment", "u", "ids", "pending"] as const;
-
-const toEngagement = (item: Record<string, unknown> | undefined, accountId: string): EngagementItem => {
-  if (!item) return { ...emptyEngagement(), accountId, rev: 0, ids: [], floor: null, pending: {}, updatedAt: "" };
-  const { pk: _1, sk: _2, type: _3, v: _4, z, ...rest } = item;
-  const nested = z ? JSON.parse(inflateRawSync(z as Uint8Array).toString("utf8")) : {};
-  return { ...rest, ...nested } as EngagementItem;
-};
-
-const engagementItem = (ws: string, e: EngagementItem): Record<string, unknown> => {
-  const flat: Record<string, unknown> = { ...e };
-  const nested: Record<string, unknown> = {};
-  for (const k of NESTED) {
-    nested[k] = e[k];
-    delete flat[k];
-  }
-  const z = deflateRawSync(Buffer.from(JSON.stringify(nested)), { level: 1 });
-  return { ...keys.engagement(ws, e.accountId), type: "engagement", v: 2, ...flat, z };
-};
-
-/** First open/click/reply/meeting/won… per account, per contact and per enrollment. */
-export async function engagementMarkers(store: Store, ws: string, accountId: string): Promise<EngagementMarkers> {
-  const e = await getEngagement(store, ws, accountId);
-  return { account: e.first, byContact: e.byContact, byEnrollment: e.byEnrollment };
-}
-
-export type EngagementSummary = {
-  accountId: string;
-  /** Decayed engagement score now (half-life 14 days). */
-  score: number;
-  events: number;
-  lastEventAt: string | null;
-  first: EngagementMarkers["account"];
-};
-
-/** What an account's page shows about its engagement. */
-export async function engagementSummary(
-  store: Store,
-  ws: string,
-  accountId: string,
-  now = Date.now(),
-): Promise<EngagementSummary> {
-  const e = await getEngagement(store, ws, accountId);
-  return {
-    accountId,
-    score: decayedScore(e.score, e.scoreAt, now),
-    events: e.events,
-    lastEventAt: e.lastAt,
-    first: e.first,
-  };
-}
-
-async function getEngagement(store: Store, ws: string, accountId: string): Promise<EngagementItem> {
-  const res = await store.ddb.send(
-    new GetCommand({ TableName: store.cfg.tableName, Key: keys.engagement(ws, accountId), ConsistentRead: true }),
-  );
-  return toEngagement(res.Item, accountId);
-}
-
 /** The account an event names (by id, or by domain), or undefined when it names none validly. */
 export function eventAccountId(ws: string, e: Pick<EventInput, "accountId" | "domain">): string | undefined {
   if (e.accountId) return isAccountId(e.accountId) ? e.accountId : undefined;
@@ -210,22 +113,9 @@ export type EventEffects = {
 };
 const DEFAULT_EFFECTS: EventEffects = { stopAccount: stopAccountEnrollments };
 
-/** Messages this process is recording now (table|workspace|batch). */
-const recording = new Map<string, Promise<void>>();
-
-/** Thrown when another delivery of the same message is recording it and did not finish in time: retry later. */
-export class EventBatchBusyError extends Error {}
-
 /** The account fields the worker needs (projected read: account items can be large). */
 const ACCOUNT_FIELDS = ["id", "segment", "tier", "qualified", "icpId", "icpVersion", "contacts"] as const;
 type AccountDims = Pick<AccountRecord, (typeof ACCOUNT_FIELDS)[number]>;
-
-/** Batches this process saw done (their pending shares can be dropped from engagement items). */
-const doneBatches = new Set<string>();
-const rememberDone = (ws: string, batchKey: string) => {
-  if (doneBatches.size > 10_000) doneBatches.clear();
-  doneBatches.add(`${ws}|${batchKey}`);
-};
 
 /**
  * DynamoDB requests of the worker in flight per process (commits, reads, timeline, effects). The
@@ -653,99 +543,6 @@ function pump(store: Store, q: { waiting: CommitRequest[]; inFlight: number }) {
   }
 }
 
-/** How long a claim on a message holds off other deliveries of it (the worker's timeout is 30 s). */
-const CLAIM_TTL_MS = 60_000;
-/** How often a holder renews its claim. */
-const CLAIM_RENEW_MS = 15_000;
-/** How long a concurrent copy waits for the holder to finish before it gives up (and is retried). */
-const CLAIM_WAIT_MS = 20_000;
-const expiresAt = () => Math.floor(Date.now() / 1000) + 14 * 86_400;
-
-/**
- * Claim a message for recording: "done" when it was fully recorded before; a token when this
- * delivery may go ahead (the message is new, or the previous holder's claim ran out: holders renew
- * it every CLAIM_RENEW_MS while they work). A copy that finds the message claimed waits: as long as
- * it takes when the holder is in this process, else up to CLAIM_WAIT_MS, then it fails and SQS
- * delivers it again later. A takeover is safe because every step is idempotent; the claim only
- * spares concurrent copies the work.
- */
-async function claimBatch(store: Store, ws: string, batchKey: string): Promise<{ token: string } | "done"> {
-  if (doneBatches.has(`${ws}|${batchKey}`)) return "done";
-  const key = keys.eventBatch(ws, batchKey);
-  const giveUp = Date.now() + CLAIM_WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
-    const now = Date.now();
-    const token = randomBytes(8).toString("hex");
-    try {
-      await store.ddb.send(
-        new PutCommand({
-          TableName: store.cfg.tableName,
-          Item: {
-            ...key,
-            type: "event-batch",
-            v: 1,
-            st: "running",
-            token,
-            until: now + CLAIM_TTL_MS,
-            expiresAt: expiresAt(),
-          },
-          ConditionExpression: "attribute_not_exists(pk) OR (#st = :running AND #until < :now)",
-          ExpressionAttributeNames: { "#st": "st", "#until": "until" },
-          ExpressionAttributeValues: { ":running": "running", ":now": now },
-        }),
-      );
-      return { token };
-    } catch (e) {
-      if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
-    }
-    const cur = await store.ddb.send(
-      new GetCommand({ TableName: store.cfg.tableName, Key: key, ConsistentRead: true }),
-    );
-    if (cur.Item?.st === "done") {
-      rememberDone(ws, batchKey);
-      return "done";
-    }
-    // Held by this very process: its holder is alive, wait for it however long it takes.
-    const here = recording.get(`${store.cfg.tableName}|${ws}|${batchKey}`);
-    if (here) {
-      await here.catch(() => {});
-      continue;
-    }
-    if (Date.now() >= giveUp)
-      throw new EventBatchBusyError(`event batch ${batchKey} is being recorded by another delivery`);
-    await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 3)) * (0.5 + Math.random()));
-  }
-}
-
-/** Extend this delivery's claim, or give it up (until 0: it failed, another delivery may take over now). */
-async function renewClaim(store: Store, ws: string, batchKey: string, token: string, until: number): Promise<void> {
-  try {
-    await store.ddb.send(
-      new UpdateCommand({
-        TableName: store.cfg.tableName,
-        Key: keys.eventBatch(ws, batchKey),
-        UpdateExpression: "SET #until = :until",
-        ConditionExpression: "#st = :running AND #token = :token",
-        ExpressionAttributeNames: { "#until": "until", "#st": "st", "#token": "token" },
-        ExpressionAttributeValues: { ":until": until, ":running": "running", ":token": token },
-      }),
-    );
-  } catch (e) {
-    if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
-  }
-}
-
-/** The batch is fully recorded (engagement, timeline, effects, counters): later copies are no-ops. */
-async function markDone(store: Store, ws: string, batchKey: string): Promise<void> {
-  await store.ddb.send(
-    new PutCommand({
-      TableName: store.cfg.tableName,
-      Item: { ...keys.eventBatch(ws, batchKey), type: "event-batch", v: 1, st: "done", expiresAt: expiresAt() },
-    }),
-  );
-  rememberDone(ws, batchKey);
-}
-
 /** The timeline entry of an event (account partition, newest first), also indexed by day. */
 export function timelineItem(ws: string, e: StoredEvent, d: EventDims): Record<string, unknown> {
   const accountId = e.accountId as string;
@@ -805,210 +602,5 @@ async function runEffects(
       source: `event:${e.id}`,
       at: e.at,
     });
-  }
-}
-
-/**
- * Counter transactions of this process run one at a time: they all touch the same hot items,
- * and DynamoDB Local fails concurrent transactions on one item after waiting for its lock
- * (AWS cancels them with TransactionConflict, retried below as well).
- */
-let counterChain: Promise<unknown> = Promise.resolve();
-function serially<T>(run: () => Promise<T>): Promise<T> {
-  const next = counterChain.then(run, run);
-  counterChain = next.catch(() => {});
-  return next;
-}
-
-/**
- * Apply a batch's summed increments with atomic ADD, each transaction guarded by a (batch, part)
- * marker. Nothing is applied when the batch is done already: its shares may have been dropped
- * from engagement items since, so a late copy's sum could differ from what was applied.
- */
-async function applyCounters(store: Store, ws: string, batchKey: string, deltas: Deltas): Promise<number> {
-  const shard = shardOf(batchKey, COUNTER_SHARDS);
-  const entries = Object.entries(deltas)
-    .filter(([, m]) => Object.keys(m).length)
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  const parts: (typeof entries)[] = [];
-  for (let i = 0; i < entries.length; i += COUNTERS_PER_TX) parts.push(entries.slice(i, i + COUNTERS_PER_TX));
-  const markerExpiry = expiresAt();
-  // A redelivered batch skips the parts it already applied without a (costly) cancelled transaction.
-  const claimKey = keys.eventBatch(ws, batchKey);
-  const markers = parts.length
-    ? await batchGet(store, [claimKey, ...parts.map((_, i) => keys.counterBatch(ws, batchKey, i))])
-    : new Map();
-  if (markers.get(`${claimKey.pk}|${claimKey.sk}`)?.st === "done") return 0;
-  const applied = (i: number) => {
-    const k = keys.counterBatch(ws, batchKey, i);
-    return markers.has(`${k.pk}|${k.sk}`);
-  };
-  await inParallel(
-    parts.map((p, i) => [p, i] as const).filter(([, i]) => !applied(i)),
-    2,
-    async ([part, i]) => {
-      const items = part.map(([k, metrics]) => {
-        const { scope, dim, day, value } = parseDeltaKey(k);
-        const names: Record<string, string> = { "#ty": "type", "#v": "v" };
-        const values: Record<string, unknown> = { ":ty": "counter", ":one": 1 };
-        const adds = Object.entries(metrics).map(([m, n], j) => {
-          names[`#m${j}`] = m;
-          values[`:m${j}`] = n;
-          return `#m${j} :m${j}`;
-        });
-        return {
-          Update: {
-            TableName: store.cfg.tableName,
-            Key: keys.counter(ws, scope, dim, day, value, shard),
-            UpdateExpression: `SET #ty = :ty, #v = :one ADD ${adds.join(", ")}`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
-        };
-      });
-      const marker = {
-        Put: {
-          TableName: store.cfg.tableName,
-          Item: { ...keys.counterBatch(ws, batchKey, i), type: "counter-batch", v: 1, expiresAt: markerExpiry },
-          ConditionExpression: "attribute_not_exists(pk)",
-        },
-      };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await serially(() => store.ddb.send(new TransactWriteCommand({ TransactItems: [marker, ...items] })));
-          return;
-        } catch (e) {
-          const err = e as Error & { CancellationReasons?: { Code?: string }[] };
-          if (
-            err.name === "TransactionCanceledException" &&
-            err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-          )
-            return; // this part was applied before (redelivery)
-          const retryable =
-            err.name === "TransactionConflictException" ||
-            (err.name === "InternalServerError" && /lock/i.test(err.message)) ||
-            (err.name === "TransactionCanceledException" &&
-              (err.CancellationReasons ?? []).some(
-                (r) => r.Code === "TransactionConflict" || r.Code === "ThrottlingError",
-              ));
-          if (!retryable || attempt >= 12) throw e;
-          await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        }
-      }
-    },
-  );
-  return entries.length;
-}
-
-/** Recent engagement events of the workspace (any account), newest first, from the per-day index. */
-export async function recentEvents(
-  store: Store,
-  ws: string,
-  opts: { limit?: number; days?: number; now?: number } = {},
-): Promise<Record<string, unknown>[]> {
-  const limit = opts.limit ?? 50;
-  const now = opts.now ?? Date.now();
-  const out: Record<string, unknown>[] = [];
-  for (let d = 0; d < (opts.days ?? 7) && out.length < limit; d++) {
-    const day = new Date(now - d * 86_400_000).toISOString().slice(0, 10);
-    const pages = await Promise.all(
-      Array.from({ length: EVENT_DAY_SHARDS }, (_, s) =>
-        store.ddb.send(
-          new QueryCommand({
-            TableName: store.cfg.tableName,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk",
-            ExpressionAttributeValues: { ":pk": keys.eventDayPartition(ws, day, s) },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        ),
-      ),
-    );
-    const items = pages.flatMap((p) => p.Items ?? []).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-    out.push(...items.slice(0, limit - out.length).map(publicEvent));
-  }
-  return out;
-}
-
-/** Every stored event of a workspace between two days (inclusive), read from the per-day index. */
-export async function eventsBetween(
-  store: Store,
-  ws: string,
-  fromDay: string,
-  toDay: string,
-): Promise<Record<string, unknown>[]> {
-  const days: string[] = [];
-  for (let t = Date.parse(`${fromDay}T00:00:00Z`); t <= Date.parse(`${toDay}T00:00:00Z`); t += 86_400_000)
-    days.push(new Date(t).toISOString().slice(0, 10));
-  const out: Record<string, unknown>[] = [];
-  await inParallel(
-    days.flatMap((day) => Array.from({ length: EVENT_DAY_SHARDS }, (_, s) => keys.eventDayPartition(ws, day, s))),
-    8,
-    async (pk) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await store.ddb.send(
-          new QueryCommand({
-            TableName: store.cfg.tableName,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk",
-            ExpressionAttributeValues: { ":pk": pk },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(res.Items ?? []).map(publicEvent));
-        start = res.LastEvaluatedKey;
-      } while (start);
-    },
-  );
-  return out;
-}
-
-const publicEvent = (i: Record<string, unknown>) => {
-  const { pk: _1, sk: _2, v: _3, gsi1pk: _4, gsi1sk: _5, ...rest } = i;
-  return rest;
-};
-
-/**
- * Create or rotate the workspace's inbound webhook secret; the plain secret is returned once.
- * It is stored as is because verifying an HMAC needs it (unlike API keys, which are hashed).
- */
-export async function rotateInboundWebhookSecret(
-  store: Store,
-  ws: string,
-): Promise<{ secret: string; createdAt: string }> {
-  const secret = `whsec_${randomBytes(32).toString("base64url")}`;
-  const createdAt = new Date().toISOString();
-  await store.ddb.send(
-    new PutCommand({
-      TableName: store.cfg.tableName,
-      Item: { ...keys.inboundWebhookSecret(ws), type: "inbound-webhook-secret", v: 1, secret, createdAt },
-    }),
-  );
-  return { secret, createdAt };
-}
-
-export async function getInboundWebhookSecret(store: Store, ws: string): Promise<string | undefined> {
-  const res = await store.ddb.send(
-    new GetCommand({ TableName: store.cfg.tableName, Key: keys.inboundWebhookSecret(ws), ConsistentRead: true }),
-  );
-  return typeof res.Item?.secret === "string" ? res.Item.secret : undefined;
-}
-
-/** Remember a webhook signature as used; false when it was used before (a replay). */
-export async function claimWebhookSignature(store: Store, ws: string, sig: string, t: number): Promise<boolean> {
-  try {
-    await store.ddb.send(
-      new PutCommand({
-        TableName: store.cfg.tableName,
-        Item: { ...keys.inboundWebhookSignature(ws, sig), type: "webhook-signature", v: 1, expiresAt: t + 3600 },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
-    return true;
-  } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return false;
-    throw e;
   }
 }

@@ -21,8 +21,9 @@ import {
 import { type AccountRecord, getAccount, type StoredContact } from "./accounts.js";
 import type { Store } from "./clients.js";
 import { coalescing } from "./coalesce.js";
+import { engagementMarkers } from "./engagement-item.js";
 import { assignSender, completeStep, deferStep, getEnrollment, stopEnrollment } from "./enrollments.js";
-import { engagementMarkers, publishEvents } from "./events.js";
+import { publishEvents } from "./events.js";
 import { type MailTransport, type OutboundMail, provablyUnsent } from "./mail.js";
 import { getSender, pickSender, reserveCapacity } from "./senders.js";
 import { beginSend, finishSend, getSendRecord, type SendRecord } from "./sends.js";
