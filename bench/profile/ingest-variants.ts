@@ -9,7 +9,7 @@
  *               transaction re-reads its accounts and retries once, then takes the per-account path
  *  - "batch"    unconditional BatchWriteItem (NOT safe against concurrent writers: an upper bound)
  */
-import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AccountInput,
   accountId,
@@ -57,12 +57,6 @@ export type Variant = {
   skipChunkCheck: boolean;
   /** Reuse a workspace's active ICPs for this long instead of querying them per chunk (0: per chunk). */
   icpCacheMs: number;
-  /**
-   * Count the chunk with one UpdateItem on the job (a set of done chunk numbers makes it count
-   * once) instead of TransactWriteItems(chunk marker + job) — transactions are serialized in
-   * DynamoDB Local — plus the completing UpdateItem on the last chunk only.
-   */
-  chunkSet: boolean;
 };
 
 export const PHASES = [
@@ -117,61 +111,6 @@ async function icpsFor(store: Store, ws: string, cacheMs: number): Promise<Compi
 }
 
 type Row = { row: AccountInput; id: string };
-
-/** markChunkDone with one conditional UpdateItem (see Variant.chunkSet); same job fields. */
-async function markChunkDoneBySet(
-  store: Store,
-  ws: string,
-  importId: string,
-  chunk: number,
-  done: { rows: number; accounts: number; qualified: number },
-): Promise<void> {
-  const table = store.cfg.tableName;
-  const now = new Date().toISOString();
-  let res: { Attributes?: Record<string, unknown> };
-  try {
-    res = await store.ddb.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.importJob(ws, importId),
-        UpdateExpression:
-          "ADD accepted :n, chunksDone :one, accountsDone :a, qualified :q, doneChunks :set SET updatedAt = :now, #s = :processing",
-        ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :chunk)",
-        ExpressionAttributeNames: { "#s": "status" },
-        ExpressionAttributeValues: {
-          ":n": done.rows,
-          ":one": 1,
-          ":a": done.accounts,
-          ":q": done.qualified,
-          ":set": new Set([chunk]),
-          ":chunk": chunk,
-          ":now": now,
-          ":processing": "processing",
-        },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-  } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return; // counted by an earlier delivery
-    throw e;
-  }
-  const job = res.Attributes ?? {};
-  if (job.chunksDone !== job.chunks) return;
-  await store.ddb
-    .send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.importJob(ws, importId),
-        UpdateExpression: "SET #s = :done, completedAt = :now, updatedAt = :now",
-        ConditionExpression: "chunksDone = chunks AND #s <> :done",
-        ExpressionAttributeNames: { "#s": "status" },
-        ExpressionAttributeValues: { ":done": "completed", ":now": now },
-      }),
-    )
-    .catch((e) => {
-      if (e.name !== "ConditionalCheckFailedException") throw e;
-    });
-}
 
 export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, v: Variant, t: Timings): Promise<void> {
   const c0 = performance.now();
@@ -299,7 +238,7 @@ export async function ingestChunkVariant(store: Store, msg: IngestChunkMessage, 
     );
   }
   await timed(t, "markChunkDone", () =>
-    (v.chunkSet ? markChunkDoneBySet : markChunkDone)(store, ws, msg.importId, msg.chunk, {
+    markChunkDone(store, ws, msg.importId, msg.chunk, {
       rows: msg.rowCount ?? msg.rows.length,
       accounts: msg.rows.length,
       qualified: [...states.values()].filter((a) => a.qualified).length,

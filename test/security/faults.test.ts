@@ -522,8 +522,9 @@ function putItems(command: string, input: Record<string, unknown>): Record<strin
 }
 const writesAccounts = (command: string, input: Record<string, unknown>) =>
   putItems(command, input).some((i) => i.type === "account");
+/** The job update that counts a chunk (it adds the chunk to the job's `doneChunks`). */
 const countsChunk = (command: string, input: Record<string, unknown>) =>
-  putItems(command, input).some((i) => i.type === "import-chunk");
+  command === "UpdateItemCommand" && String(input.UpdateExpression ?? "").includes("doneChunks");
 
 function injectKills(store: Store) {
   type Args = { input: Record<string, unknown> };

@@ -127,7 +127,7 @@ export type IngestResult = { written: number; unchanged: number; tierChanges: nu
  */
 export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promise<IngestResult> {
   const ws = msg.workspaceId;
-  // The records of one SQS batch start together: their chunk-marker reads are merged into one
+  // The records of one SQS batch start together: their reads of the import job are merged into one
   // BatchGetItem and their identical ICP queries into one request (coalesce.ts; never joined to
   // a request already sent, so each read is as fresh as its own would have been).
   const reads = coalescing(store);

@@ -42,10 +42,6 @@ export const keys = {
     sk: `ERR#${String(line).padStart(7, "0")}#${field}`,
   }),
   importErrorPrefix: (ws: string, importId: string) => ({ pk: `${W(ws)}#IMP#${importId}`, skPrefix: "ERR#" }),
-  importChunk: (ws: string, importId: string, chunk: number) => ({
-    pk: `${W(ws)}#IMP#${importId}`,
-    sk: `CHUNK#${String(chunk).padStart(6, "0")}`,
-  }),
 
   account: (ws: string, accountId: string) => ({ pk: `${W(ws)}#A#${accountId}`, sk: "A" }),
   /** GSI1: accounts by tier, best score first. */
