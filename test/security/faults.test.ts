@@ -703,7 +703,8 @@ describe("faults: a 1,000-account import stays exact", () => {
       await settled(r, job.id, 55_000);
       const exact = await expectExact(r, job.id, parsed);
       expect(throttle.stats.throttled).toBeGreaterThan(5);
-      expect(throttle.stats.transactionsCanceled).toBeGreaterThan(0);
+      // (No transaction to cancel here: new accounts go out with BatchWriteItem under the lease, and a
+      // chunk is counted with one UpdateItem; cancelled transactions are covered by the re-scoring test below.)
       expect(throttle.stats.heldBack).toBeGreaterThan(0);
       expect(submitThrottle.stats.heldBack).toBeGreaterThan(0);
       expect(mixed).toBeGreaterThan(0);
@@ -912,12 +913,15 @@ describe("faults: a 1,000-account import stays exact", () => {
       );
       const { job, parsed } = await importDemo(r, 106);
       let handled = 0;
+      let countedBeforeStop = 0;
       let stopping: Promise<void> | undefined;
       consume(
         r,
         r.ingest,
         async (event: SQSEvent) => {
           const res = await ingestHandler(event);
+          const chunk = event.Records.every((m) => m.body.startsWith("{\""));
+          if (!stopping && chunk && res.batchItemFailures.length === 0) countedBeforeStop++;
           // After the third batch, DynamoDB Local goes away while other chunks are in flight.
           if (++handled === 3) stopping = own.dynamo?.stop();
           return res;
@@ -944,7 +948,9 @@ describe("faults: a 1,000-account import stays exact", () => {
       const midway = await getImport(r.store, r.ws, job.id);
       expect(midway?.status).toBe("processing");
       expect(midway?.chunksDone).toBeLessThan(CHUNKS);
-      expect(midway?.chunksDone).toBeGreaterThanOrEqual(3); // what was done before the stop survived the restart
+      expect(countedBeforeStop).toBeGreaterThanOrEqual(1);
+      // What was done before the stop survived the restart.
+      expect(midway?.chunksDone).toBeGreaterThanOrEqual(countedBeforeStop);
 
       const redriven = await redriveDlq(r.store.sqs, { dlqUrl: r.ingest.dlqUrl, queueUrl: r.ingest.url });
       expect(redriven).toMatchObject({ moved: retriedOut, keptPoison: 1, poisonReasons: ["not JSON"] });
