@@ -1,13 +1,18 @@
 import { SendStepMessage } from "@icp/core";
-import { mailTransportFromEnv, sendStep, storeFromEnv } from "@icp/store";
+import { mailTransportFromEnv, QUEUES, sendStep, storeFromEnv } from "@icp/store";
 import { logger, sqsHandler } from "./lib/sqs-batch.js";
 
 /**
  * SQS: one claimed sequence step -> checks, cap slot, send record, transport (SMTP / SES),
  * task or signed webhook -> step completed, `sent` event. Logs ids, never bodies or addresses.
  */
-export const handler = sqsHandler("SendQueue", SendStepMessage, async (msg) => {
-  const r = await sendStep(storeFromEnv(), msg, { transport: () => mailTransportFromEnv() });
+const MAX_RECEIVES = QUEUES.find((q) => q.name === "SendQueue")?.maxReceiveCount ?? 1;
+
+export const handler = sqsHandler("SendQueue", SendStepMessage, async (msg, record) => {
+  const r = await sendStep(storeFromEnv(), msg, {
+    transport: () => mailTransportFromEnv(),
+    delivery: { receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1), maxReceives: MAX_RECEIVES },
+  });
   const ids = { workspaceId: msg.workspaceId, enrollmentId: msg.enrollmentId, stepId: msg.stepId };
   if (r.outcome === "uncertain") logger.warn("send outcome uncertain: not resent (at-most-once)", { ...ids, ...r });
   else logger.info("step handled", { ...ids, outcome: r.outcome, detail: r.detail });

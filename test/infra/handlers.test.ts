@@ -177,8 +177,8 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
           return cur?.status === "completed" ? cur : undefined;
         }, 60_000);
         // This invocation and the stack's own worker may race on one message: one of them sends, the
-        // other finds the step's send record and never sends (at worst it records the step as
-        // "failed: uncertain" while the winner is still sending); either way: one email.
+        // other finds the step's send record and never sends (while the winner is still sending, it
+        // is retried later and then finds the step done); either way: one email.
         expect(e.history.map((h) => h.stepId)).toEqual(["s1"]);
         // The capture stores what it receives on its own schedule: wait for the email, then make
         // sure no second one follows.
@@ -254,7 +254,16 @@ describe("handler modules run with SST_RESOURCE_* pointing at the local stack", 
       const event = sqsEvent(q.name, [JSON.stringify(body), poison]);
 
       // With its DLQ linked (as deployed), a poison message goes there at once, with its reason.
-      expect((await handler(event, lambdaContext(q.name))).batchItemFailures).toEqual([]);
+      const failed = (await handler(event, lambdaContext(q.name))).batchItemFailures;
+      if (q.name === "SendQueue" && failed.length) {
+        // The stack's own worker got the same step: a copy that finds it sending is asked back
+        // (only the valid message, never the poison), and its redelivery is acked.
+        expect(failed).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
+        await eventually(async () => {
+          const again = await handler(sqsEvent(q.name, [JSON.stringify(body)]), lambdaContext(q.name));
+          return again.batchItemFailures.length === 0 ? true : undefined;
+        });
+      } else expect(failed).toEqual([]);
       await verify?.();
       const dlq = await eventually(async () => {
         const res = await s.store.sqs.send(

@@ -25,6 +25,7 @@ import { engagementMarkers } from "./engagement-item.js";
 import { assignSender, completeStep, deferStep, getEnrollment, stopEnrollment } from "./enrollments.js";
 import { publishEvents } from "./events.js";
 import { type MailTransport, type OutboundMail, provablyUnsent } from "./mail.js";
+import { QUEUES } from "./manifest.js";
 import { getSender, pickSender, reserveCapacity } from "./senders.js";
 import { beginSend, finishSend, getSendRecord, type SendRecord } from "./sends.js";
 import { getSequenceVersion } from "./sequences.js";
@@ -63,7 +64,17 @@ export type SendDeps = {
    * message and before anything is recorded — throwing here is a worker dying in the worst spot.
    */
   afterTransport?: (msg: SendStepMessage) => void;
+  /** This delivery's SQS receive count and the queue's limit (the DLQ takes the message after it). */
+  delivery?: { receiveCount: number; maxReceives: number };
 };
+
+/**
+ * How long a `sending` record may belong to a worker that is still running: the send handler's
+ * timeout (a Lambda cannot outlive it). A copy of the message that finds a younger record waits
+ * for the next delivery instead of calling it uncertain; by then the owner has finished.
+ */
+const SEND_QUEUE = QUEUES.find((q) => q.name === "SendQueue");
+export const SENDING_LIVE_MS = (SEND_QUEUE?.timeout ?? 30) * 1000;
 
 /** Webhook deliveries tried (each an SQS receive) before the step is recorded as failed. */
 export const WEBHOOK_MAX_ATTEMPTS = 5;
@@ -123,7 +134,7 @@ export async function sendStep(raw: Store, msg: SendStepMessage, deps: SendDeps)
   const picked = senderKind && !e.senderId ? quiet(pickSender(store, ws, step.channel, now, e.id)) : undefined;
 
   // A previous delivery got as far as the send record: never send again (see sends.ts).
-  if (existing && existing.status !== "retryable") return settleExisting(store, e, step, msg, existing, complete);
+  if (existing && existing.status !== "retryable") return settleExisting(store, e, step, msg, existing, complete, deps);
 
   const account = await getAccount(store, ws, e.accountId);
   if (!account) {
@@ -225,7 +236,7 @@ export async function sendStep(raw: Store, msg: SendStepMessage, deps: SendDeps)
     },
     now,
   );
-  if (!begun.fresh) return settleExisting(store, e, step, msg, begun.record, complete);
+  if (!begun.fresh) return settleExisting(store, e, step, msg, begun.record, complete, deps);
   const record = begun.record;
   const base = {
     outcome: "sent" as SendOutcome,
@@ -318,6 +329,7 @@ async function settleExisting(
   msg: SendStepMessage,
   r: SendRecord,
   complete: (o: StepOutcome, detail?: string) => Promise<boolean>,
+  deps: SendDeps,
 ): Promise<SendStepResult> {
   const ws = msg.workspaceId;
   const who = r.senderId ? { senderId: r.senderId } : {};
@@ -333,7 +345,14 @@ async function settleExisting(
       return { outcome: "dropped", detail: "already sent; step completed", ...who };
     }
     case "sending": {
-      // The attempt that wrote it died (or is still running) between the record and its outcome.
+      // Another delivery of this message may still be sending (a duplicate SQS delivery, an
+      // overlapping tick): come back later, unless this is the last receive before the DLQ.
+      const now = (deps.now?.() ?? new Date()).getTime();
+      const d = deps.delivery;
+      const lastTry = d !== undefined && d.receiveCount >= d.maxReceives - 1;
+      if (now - Date.parse(r.updatedAt) < SENDING_LIVE_MS && !lastTry)
+        throw new RetryLaterError(`step ${e.id}/${step.id} is being sent by another delivery`);
+      // The attempt that wrote it died between the record and its outcome.
       const why = "uncertain: a previous attempt stopped between send and acknowledgement; not resent";
       await finishSend(store, ws, e.id, step.id, "uncertain", { detail: why });
       await complete("failed", why);
