@@ -590,10 +590,41 @@ function csvInjection(text: string): string | undefined {
   return undefined;
 }
 
-/** Why a response breaks the contract, or undefined when it is fine. */
-export async function checkResponse(res: Response): Promise<string | undefined> {
+/**
+ * The documented answers that are not JSON, for people and mail clients rather than API
+ * clients (see /openapi.json): the open pixel, the click redirect, the unsubscribe pages.
+ */
+const NON_JSON: { path: RegExp; status: number[]; check: (res: Response, text: string) => string | undefined }[] = [
+  {
+    path: /^\/t\/o\//,
+    status: [200],
+    check: (res, text) =>
+      /^image\/gif\b/.test(res.headers.get("content-type") ?? "") && text.startsWith("GIF8") ? undefined : "not a GIF",
+  },
+  {
+    path: /^\/t\/c\//,
+    status: [302],
+    check: (res) =>
+      /^https?:\/\//.test(res.headers.get("location") ?? "") ? undefined : "302 without an http(s) Location",
+  },
+  {
+    path: /^\/u\//,
+    status: [200, 404],
+    check: (res, text) =>
+      /^text\/html\b/.test(res.headers.get("content-type") ?? "") && /^<!doctype html>/i.test(text)
+        ? undefined
+        : "not an HTML page",
+  },
+];
+
+/** Why a response breaks the contract, or undefined when it is fine; `path`: the request's, for non-JSON answers. */
+export async function checkResponse(res: Response, path?: string): Promise<string | undefined> {
   const type = res.headers.get("content-type") ?? "";
   const text = await res.text();
+  const page =
+    path === undefined ? undefined : NON_JSON.find((n) => n.path.test(path) && n.status.includes(res.status));
+  // (A problem+json answer there, e.g. to an undocumented method, is checked like any other.)
+  if (page && !/^application\/problem\+json\b/.test(type)) return page.check(res, text);
   if (res.status >= 200 && res.status < 300) {
     if (res.status === 204) return text ? "204 with a body" : undefined;
     // Reports document a CSV answer (format=csv): it must be safe to open in a spreadsheet.
@@ -757,7 +788,7 @@ async function fuzzApi(app: App, ctx: FuzzContext) {
           try {
             const res = await send(app, r);
             status = String(res.status);
-            problem = await checkResponse(res);
+            problem = await checkResponse(res, r.path);
             const issue = problem ? knownIssue(r, res.status) : undefined;
             if (issue) {
               known[issue.id] ??= { count: 0, example: describeRequest(r) };

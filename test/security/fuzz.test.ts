@@ -40,7 +40,7 @@ describe("API fuzz", () => {
       fc.asyncProperty(requestArb(ctx), async (req) => {
         const res = await send(app, req);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const violation = await checkResponse(res);
+        const violation = await checkResponse(res, req.path);
         const issue = violation ? knownIssue(req, res.status) : undefined;
         if (issue) known.set(issue.id, (known.get(issue.id) ?? 0) + 1);
         else if (violation) throw new Error(`${describeRequest(req)}\n  -> ${violation}`);
@@ -65,6 +65,36 @@ describe("response contract", () => {
     expect(await checkResponse(res)).toBeUndefined();
     const unsafe = new Response("group,sent\r\n=HYPERLINK(1),3\r\n", { headers: { "content-type": "text/csv" } });
     expect(await checkResponse(unsafe)).toMatch(/execute/);
+  });
+
+  it("accepts the documented pixel, redirect and unsubscribe pages only where they are documented", async () => {
+    const pixel = await app.request("/t/o/not-a-token");
+    expect(pixel.status).toBe(200);
+    expect(await checkResponse(pixel.clone(), "/t/o/not-a-token")).toBeUndefined();
+    expect(await checkResponse(pixel, "/v1/accounts")).toMatch(/image\/gif/);
+    const page = await app.request("/u/not-a-token");
+    expect(page.status).toBe(404);
+    expect(await checkResponse(page.clone(), "/u/not-a-token")).toBeUndefined();
+    expect(await checkResponse(page, "/v1/icps")).toMatch(/not problem\+json/);
+    const badLink = await app.request("/t/c/not-a-token");
+    expect(await checkResponse(badLink, "/t/c/not-a-token")).toBeUndefined(); // a 404 problem
+    const redirect = new Response(null, { status: 302, headers: { location: "javascript:alert(1)" } });
+    expect(await checkResponse(redirect, "/t/c/x")).toMatch(/Location/);
+  });
+
+  it("documents the webhook and tracking routes, without an API key", async () => {
+    const doc = (await (await app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    };
+    for (const [path, method] of [
+      ["/v1/webhooks/events/{workspaceId}", "post"],
+      ["/t/o/{token}", "get"],
+      ["/t/c/{token}", "get"],
+      ["/u/{token}", "get"],
+      ["/u/{token}", "post"],
+    ] as const)
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([]);
+    expect(Object.keys(doc.paths["/t/c/{token}"]?.get?.responses ?? {})).toEqual(["302", "404"]);
   });
 });
 

@@ -328,65 +328,158 @@ async function recordUnsubscribe(store: Store, p: TrackingPayload, tok: string) 
  * secret) and the tracking endpoints (HMAC-signed tokens). Registered before the API-key
  * middleware.
  */
+const TAG_PUBLIC = "Webhooks and tracking (no API key)";
+const Token = z.object({ token: z.string().openapi({ description: "The signed token from the email" }) });
+const HtmlPage = (description: string) => ({ description, content: { "text/html": { schema: z.string() } } });
+
 export const publicEventRoutes = new OpenAPIHono<AppEnv>()
-  .post("/v1/webhooks/events/:workspaceId", async (c) => {
-    const ws = c.req.param("workspaceId");
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(ws)) throw new Problem("not-found", "no such webhook");
-    const store = c.get("store");
-    const raw = await c.req.text();
-    const secret = await getInboundWebhookSecret(store, ws);
-    // Same answer for an unknown workspace and a bad signature: nothing to probe.
-    if (!secret) throw new Problem("unauthorized", "signature does not match");
-    const check = verifyInboundWebhook(secret, c.req.header("x-icp-signature"), raw, Math.floor(Date.now() / 1000));
-    if (!check.ok) throw new Problem("unauthorized", check.reason);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch (e) {
-      throw new Problem("validation", `body is not valid JSON: ${(e as Error).message}`, [
-        { field: "body", message: "invalid JSON" },
-      ]);
-    }
-    const events = parseEvents(body, ws);
-    if (!(await claimWebhookSignature(store, ws, check.v1, check.t)))
-      throw new Problem("conflict", "this signed request was already received (replay)");
-    return c.json(await publishEvents(store, ws, events), 202);
-  })
-  .get("/t/o/:token", async (c) => {
-    const p = token(c, "open");
-    if (p) await publishEvents(c.get("store"), p.workspaceId, [{ ...fromToken(p), type: "opened" }]);
-    // A pixel always answers with the image (an invalid token records nothing).
-    return c.body(PIXEL, 200, {
-      "content-type": "image/gif",
-      "cache-control": "no-store, no-cache, must-revalidate, private",
-      "content-length": String(PIXEL.length),
-    });
-  })
-  .get("/t/c/:token", async (c) => {
-    const p = token(c, "click");
-    const url = safeUrl(p?.url);
-    if (!p || !url) return problemResponse(c, new Problem("not-found", "unknown link"));
-    await publishEvents(c.get("store"), p.workspaceId, [{ ...fromToken(p), type: "clicked", url }]);
-    return c.body(null, 302, { location: url, "cache-control": "no-store", "referrer-policy": "no-referrer" });
-  })
-  .get("/u/:token", (c) => {
-    const p = token(c, "unsubscribe");
-    if (!p) return c.html(html("Unknown link", "<h1>This link is not valid</h1>"), 404);
-    return c.html(
-      html(
-        "Unsubscribe",
-        `<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><button type="submit">Unsubscribe</button></form>`,
-      ),
-      200,
-    );
-  })
-  .post("/u/:token", async (c) => {
-    const tok = c.req.param("token") ?? "";
-    const p = token(c, "unsubscribe");
-    if (!p) return c.html(html("Unknown link", "<h1>This link is not valid</h1>"), 404);
-    await recordUnsubscribe(c.get("store"), p, tok);
-    return c.html(
-      html("Unsubscribed", "<h1>You are unsubscribed</h1><p>You will not receive these emails again.</p>"),
-      200,
-    );
-  });
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/webhooks/events/{workspaceId}",
+      tags: [TAG_PUBLIC],
+      security: [],
+      summary: "Receive engagement events from a provider or automation tool, signed with the inbound secret",
+      description:
+        'No API key: the request is authenticated by `X-ICP-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` with the secret from `POST /v1/settings/inbound-webhook-secret`. Signatures older than 5 minutes and replays of a signed request are refused. The body is what `POST /v1/events` takes.',
+      request: {
+        params: z.object({ workspaceId: z.string() }),
+        headers: z.object({ "x-icp-signature": z.string().optional() }),
+        body: {
+          required: true,
+          description: "One EventInput, an array of up to 1,000, or {events: [...]}",
+          // A plain schema object, not zod: no validator may parse the body before the signature is
+          // checked over its raw bytes.
+          content: { "application/json": { schema: { description: "What POST /v1/events takes" } } },
+        },
+      },
+      responses: {
+        202: { description: "Accepted", content: { "application/json": { schema: Accepted } } },
+        ...problemResponses(400, 401, 404, 409, 413, 422),
+      },
+    }),
+    async (c) => {
+      const ws = c.req.param("workspaceId");
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(ws)) throw new Problem("not-found", "no such webhook");
+      const store = c.get("store");
+      const raw = await c.req.text();
+      const secret = await getInboundWebhookSecret(store, ws);
+      // Same answer for an unknown workspace and a bad signature: nothing to probe.
+      if (!secret) throw new Problem("unauthorized", "signature does not match");
+      const check = verifyInboundWebhook(secret, c.req.header("x-icp-signature"), raw, Math.floor(Date.now() / 1000));
+      if (!check.ok) throw new Problem("unauthorized", check.reason);
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch (e) {
+        throw new Problem("validation", `body is not valid JSON: ${(e as Error).message}`, [
+          { field: "body", message: "invalid JSON" },
+        ]);
+      }
+      const events = parseEvents(body, ws);
+      if (!(await claimWebhookSignature(store, ws, check.v1, check.t)))
+        throw new Problem("conflict", "this signed request was already received (replay)");
+      return c.json(await publishEvents(store, ws, events), 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/t/o/{token}",
+      tags: [TAG_PUBLIC],
+      security: [],
+      summary: "Open-tracking pixel: records an `opened` event and answers a 1x1 GIF",
+      description:
+        "Always answers the image, so a mail client never shows a broken one; an invalid token records nothing.",
+      request: { params: Token },
+      responses: {
+        200: {
+          description: "A transparent 1x1 GIF, not cached",
+          content: { "image/gif": { schema: z.string().openapi({ format: "binary" }) } },
+        },
+      },
+    }),
+    async (c) => {
+      const p = token(c, "open");
+      if (p) await publishEvents(c.get("store"), p.workspaceId, [{ ...fromToken(p), type: "opened" }]);
+      return c.body(PIXEL, 200, {
+        "content-type": "image/gif",
+        "cache-control": "no-store, no-cache, must-revalidate, private",
+        "content-length": String(PIXEL.length),
+      }) as never;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/t/c/{token}",
+      tags: [TAG_PUBLIC],
+      security: [],
+      summary: "Click tracking: records a `clicked` event and redirects to the link the email carried",
+      description: "Redirects only to the http(s) URL signed into the token (no open redirect).",
+      request: { params: Token },
+      responses: {
+        302: {
+          description: "Redirect to the original link",
+          headers: z.object({ location: z.string().openapi({ description: "The original link" }) }),
+        },
+        ...problemResponses(404),
+      },
+    }),
+    async (c) => {
+      const p = token(c, "click");
+      const url = safeUrl(p?.url);
+      if (!p || !url) return problemResponse(c, new Problem("not-found", "unknown link")) as never;
+      await publishEvents(c.get("store"), p.workspaceId, [{ ...fromToken(p), type: "clicked", url }]);
+      return c.body(null, 302, {
+        location: url,
+        "cache-control": "no-store",
+        "referrer-policy": "no-referrer",
+      }) as never;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/u/{token}",
+      tags: [TAG_PUBLIC],
+      security: [],
+      summary: "Unsubscribe page (the link in every email): asks for confirmation",
+      request: { params: Token },
+      responses: { 200: HtmlPage("The confirmation page"), 404: HtmlPage("The link is not valid") },
+    }),
+    (c) => {
+      const p = token(c, "unsubscribe");
+      if (!p) return c.html(html("Unknown link", "<h1>This link is not valid</h1>"), 404) as never;
+      return c.html(
+        html(
+          "Unsubscribe",
+          `<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><button type="submit">Unsubscribe</button></form>`,
+        ),
+        200,
+      ) as never;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/u/{token}",
+      tags: [TAG_PUBLIC],
+      security: [],
+      summary: "Unsubscribe (the page's button, and RFC 8058 one-click `List-Unsubscribe-Post` from mail clients)",
+      description:
+        "Records one `unsubscribed` event per token (a repeated click counts once); the contact is suppressed.",
+      request: { params: Token },
+      responses: { 200: HtmlPage("Unsubscribed"), 404: HtmlPage("The link is not valid") },
+    }),
+    async (c) => {
+      const tok = c.req.param("token") ?? "";
+      const p = token(c, "unsubscribe");
+      if (!p) return c.html(html("Unknown link", "<h1>This link is not valid</h1>"), 404) as never;
+      await recordUnsubscribe(c.get("store"), p, tok);
+      return c.html(
+        html("Unsubscribed", "<h1>You are unsubscribed</h1><p>You will not receive these emails again.</p>"),
+        200,
+      ) as never;
+    },
+  );
