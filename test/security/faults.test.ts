@@ -920,7 +920,7 @@ describe("faults: a 1,000-account import stays exact", () => {
         r.ingest,
         async (event: SQSEvent) => {
           const res = await ingestHandler(event);
-          const chunk = event.Records.every((m) => m.body.startsWith("{\""));
+          const chunk = event.Records.every((m) => m.body.startsWith('{"'));
           if (!stopping && chunk && res.batchItemFailures.length === 0) countedBeforeStop++;
           // After the third batch, DynamoDB Local goes away while other chunks are in flight.
           if (++handled === 3) stopping = own.dynamo?.stop();
