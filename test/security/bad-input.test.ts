@@ -549,16 +549,30 @@ describe("limits and content types not covered in test/api", () => {
 });
 
 describe("responses are JSON only", () => {
-  it("serves every route as application/json or problem+json; only /docs is HTML", async () => {
-    const { paths } = (await (await call("/openapi.json")).json()) as { paths: Record<string, Json> };
+  it("serves every route as application/json or problem+json, except the documented pages for people; /docs is HTML", async () => {
+    type Op = { responses: Record<string, { content?: Record<string, unknown> }> };
+    const { paths } = (await (await call("/openapi.json")).json()) as { paths: Record<string, Record<string, Op>> };
+    const pages: string[] = [];
     for (const [path, ops] of Object.entries(paths)) {
       const concrete = path.replace(/\{[^}]+\}/g, "bom-co.example.com");
-      for (const method of Object.keys(ops)) {
+      for (const [method, op] of Object.entries(ops)) {
         if (method === "delete") continue; // erasing data is covered elsewhere; here the shape matters
-        const res = await call(concrete, { method: method.toUpperCase(), ...(method === "get" ? {} : { json: {} }) });
-        expect(res.status, `${method} ${concrete}`).toBeLessThan(500);
+        const what = `${method} ${concrete}`;
+        const res = await s.api(concrete, { method: method.toUpperCase(), ...(method === "get" ? {} : { json: {} }) });
+        expect(res.status, what).toBeLessThan(500);
+        // A non-JSON answer only where its operation documents it for that status (the open pixel's
+        // GIF, the unsubscribe pages' HTML); everything else is JSON or problem+json.
+        const type = res.headers.get("content-type") ?? "";
+        const documented = Object.keys(op.responses[String(res.status)]?.content ?? {});
+        if (documented.some((t) => !/json/.test(t) && type.startsWith(t))) pages.push(`${what} ${type}`);
+        else expectJsonResponse(res, what);
       }
     }
+    expect(pages.sort()).toEqual([
+      "get /t/o/bom-co.example.com image/gif",
+      "get /u/bom-co.example.com text/html; charset=UTF-8",
+      "post /u/bom-co.example.com text/html; charset=UTF-8",
+    ]);
     for (const path of ["/health", "/nope", "/v1/nope", "/v1/accounts/%00", "/v1/accounts/<script>"]) await call(path);
     const anon = await fetch(`${s.url}/v1/accounts`);
     expectJsonResponse(anon, "anonymous");
