@@ -4,6 +4,7 @@ import { inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { EVENT_DAY_SHARDS } from "./event-shards.js";
 import { keys } from "./keys.js";
+import { queryIndexAll } from "./query.js";
 
 /** Recent engagement events of the workspace (any account), newest first, from the per-day index. */
 export async function recentEvents(
@@ -51,20 +52,7 @@ export async function eventsBetween(
     days.flatMap((day) => Array.from({ length: EVENT_DAY_SHARDS }, (_, s) => keys.eventDayPartition(ws, day, s))),
     8,
     async (pk) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await store.ddb.send(
-          new QueryCommand({
-            TableName: store.cfg.tableName,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk",
-            ExpressionAttributeValues: { ":pk": pk },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(res.Items ?? []).map(publicEvent));
-        start = res.LastEvaluatedKey;
-      } while (start);
+      out.push(...(await queryIndexAll(store, "gsi1", { pk })).map(publicEvent));
     },
   );
   return out;
