@@ -17,6 +17,7 @@ import {
   acquireIngestLease,
   createImport,
   createStore,
+  ensureWorkspace,
   getAccount,
   getImport,
   ingestChunk,
@@ -24,6 +25,7 @@ import {
   nextAccountState,
   putNewAccounts,
   releaseIngestLease,
+  setAccountOutcome,
 } from "@icp/store";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,7 +143,7 @@ describe("ingest through the queue into DynamoDB Local", () => {
     ]);
     const importId = msg.importId;
     const r1 = await ingestChunk(store, msg);
-    expect(r1).toEqual({ written: 1, unchanged: 0, tierChanges: 1, created: 1 });
+    expect(r1).toMatchObject({ written: 1, unchanged: 0, tierChanges: 1, created: 1 });
     // Crash after the writes but before the chunk was counted: the job does not list it.
     await store.ddb.send(
       new UpdateCommand({
@@ -153,9 +155,9 @@ describe("ingest through the queue into DynamoDB Local", () => {
       }),
     );
     const r2 = await ingestChunk(store, msg);
-    expect(r2).toEqual({ written: 0, unchanged: 1, tierChanges: 1, created: 0 });
+    expect(r2).toEqual({ written: 0, unchanged: 1, tierChanges: 1, created: 0, unread: false });
     const r3 = await ingestChunk(store, msg); // fully done now: a no-op
-    expect(r3).toEqual({ written: 0, unchanged: 1, tierChanges: 0, created: 0 });
+    expect(r3).toEqual({ written: 0, unchanged: 1, tierChanges: 0, created: 0, unread: false });
     const acc = await getAccount(s.store, s.workspace, accountId(s.workspace, "redeliver.example.com"));
     expect(acc?.rev).toBe(1);
     expect(acc?.tierHistory).toHaveLength(1);
@@ -335,34 +337,44 @@ describe("ingest lease: new accounts written without conditions, never over some
     account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
   });
 
-  it("concurrent multi-chunk imports of overlapping new domains keep every contact", async () => {
-    const ws = freshWs();
-    const domains = Array.from({ length: 60 }, (_, i) => `overlap${i}.example.com`);
-    const imports = await Promise.all(
-      ["a", "b", "c"].map((who, k) => {
-        const order = [...domains.slice(k * 20), ...domains.slice(0, k * 20)]; // each import in another order
-        return importOf(
-          ws,
-          [0, 1, 2].map((c) => order.slice(c * 20, c * 20 + 20).map((d) => row(d, who))),
-        );
-      }),
-    );
-    const msgs = imports.flat();
-    const results = await Promise.all(msgs.map((m, i) => ingestChunk(s.store, msgs[(i * 4) % msgs.length] ?? m)));
-    // The fast path was taken, and every account was written once per import.
-    expect(results.reduce((t, r) => t + r.created, 0)).toBeGreaterThan(0);
-    expect(results.reduce((t, r) => t + r.written, 0)).toBe(180);
-    for (const d of domains) {
-      const acc = await getAccount(s.store, ws, accountId(ws, d));
-      expect(acc?.rev, d).toBe(3);
-      expect(acc?.contacts.map((c) => c.email).sort(), d).toEqual([`a@${d}`, `b@${d}`, `c@${d}`]);
-      expect(acc?.facts.technologies?.sort(), d).toEqual(["Tool-a", "Tool-b", "Tool-c"]);
-      expect(acc?.tierHistory, d).toHaveLength(1); // one creation: the tier changed once
-    }
-    for (const m of imports)
-      expect(await getImport(s.store, ws, m[0]?.importId ?? "")).toMatchObject({ status: "completed", chunksDone: 3 });
-    expect((await lease(ws))?.inFlight).toBeUndefined(); // every grant was released
-  });
+  for (const pristine of [false, true])
+    it(`concurrent multi-chunk imports of overlapping new domains keep every contact (${pristine ? "new workspace: the first term writes unread" : "workspace without a pristine lease"})`, async () => {
+      const ws = freshWs();
+      if (pristine) await ensureWorkspace(s.store, ws, "pristine");
+      const domains = Array.from({ length: 60 }, (_, i) => `overlap${i}.example.com`);
+      const imports = await Promise.all(
+        ["a", "b", "c"].map((who, k) => {
+          const order = [...domains.slice(k * 20), ...domains.slice(0, k * 20)]; // each import in another order
+          return importOf(
+            ws,
+            [0, 1, 2].map((c) => order.slice(c * 20, c * 20 + 20).map((d) => row(d, who))),
+          );
+        }),
+      );
+      const msgs = imports.flat();
+      const results = await Promise.all(msgs.map((m, i) => ingestChunk(s.store, msgs[(i * 4) % msgs.length] ?? m)));
+      // The fast path was taken, and every account was written once per import.
+      expect(results.reduce((t, r) => t + r.created, 0)).toBeGreaterThan(0);
+      expect(results.reduce((t, r) => t + r.written, 0)).toBe(180);
+      for (const d of domains) {
+        const acc = await getAccount(s.store, ws, accountId(ws, d));
+        expect(acc?.rev, d).toBe(3);
+        expect(acc?.contacts.map((c) => c.email).sort(), d).toEqual([`a@${d}`, `b@${d}`, `c@${d}`]);
+        expect(acc?.facts.technologies?.sort(), d).toEqual(["Tool-a", "Tool-b", "Tool-c"]);
+        expect(acc?.tierHistory, d).toHaveLength(1); // one creation: the tier changed once
+      }
+      for (const m of imports)
+        expect(await getImport(s.store, ws, m[0]?.importId ?? "")).toMatchObject({
+          status: "completed",
+          chunksDone: 3,
+        });
+      expect((await lease(ws))?.inFlight).toBeUndefined(); // every grant was released
+      // Only a new workspace's first term skips reads, and never all of them here (3 imports overlap).
+      const unread = results.filter((r) => r.unread).length;
+      if (pristine) expect(unread).toBeGreaterThan(0);
+      else expect(unread).toBe(0);
+      expect(unread).toBeLessThan(9);
+    });
 
   it("another import's chunk does not create an account while a chunk may write it unconditionally", async () => {
     const ws = freshWs();
@@ -411,7 +423,7 @@ describe("ingest lease: new accounts written without conditions, never over some
     );
     expect(await putNewAccounts(s.store, ws, states, first)).toEqual([]);
     await releaseIngestLease(s.store, first);
-    expect(await dup).toEqual({ written: 0, unchanged: 0, tierChanges: 2, created: 0 });
+    expect(await dup).toEqual({ written: 0, unchanged: 0, tierChanges: 2, created: 0, unread: false });
     for (const r of msg.rows) expect((await getAccount(s.store, ws, accountId(ws, r.account.domain)))?.rev).toBe(1);
     expect(await getImport(s.store, ws, msg.importId)).toMatchObject({ status: "completed", chunksDone: 1 });
   });
@@ -453,5 +465,176 @@ describe("ingest lease: new accounts written without conditions, never over some
     expect([...((await lease(ws))?.inFlight ?? [])]).toEqual([1]);
     await releaseIngestLease(s.store, b1Grant);
     expect((await lease(ws))?.inFlight).toBeUndefined();
+  });
+});
+
+describe("a new workspace's first import writes its accounts without reading them", () => {
+  let n = 0;
+  const newWs = async () => {
+    const ws = `${s.workspace}pristine${n++}`;
+    await ensureWorkspace(s.store, ws, "pristine");
+    return ws;
+  };
+  const lease = async (ws: string) =>
+    (
+      await s.store.ddb.send(
+        new GetCommand({ TableName: s.cfg.tableName, Key: keys.ingestLease(ws), ConsistentRead: true }),
+      )
+    ).Item;
+  async function importOf(ws: string, chunks: IngestChunkMessage["rows"][]): Promise<IngestChunkMessage[]> {
+    const importId = `imp_01ARZ3NDEKTSV4RRFFQ69P${String(seq++).padStart(4, "0")}`;
+    const rows = chunks.flat().length;
+    await createImport(s.store, ws, {
+      id: importId,
+      format: "json",
+      total: rows,
+      rejected: 0,
+      accounts: rows,
+      chunks: chunks.length,
+      rowsAccepted: rows,
+    });
+    const at = new Date().toISOString();
+    return chunks.map((r, chunk) => ({ kind: "ingest-chunk", workspaceId: ws, importId, chunk, rows: r, at }));
+  }
+  const row = (domain: string, who: string) => ({
+    line: 2,
+    account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
+  });
+  const domains = (prefix: string, k: number) => Array.from({ length: k }, (_, i) => `${prefix}${i}.example.com`);
+  /** BatchGetItem keys of account items sent through a store (the reads the fast path skips). */
+  function countingStore() {
+    const store = createStore({ ...s.cfg });
+    const counted = { accountReads: 0 };
+    store.ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "BatchGetItemCommand") {
+          const req = (args.input as { RequestItems: Record<string, { Keys: { sk: string }[] }> }).RequestItems;
+          for (const t of Object.values(req)) counted.accountReads += t.Keys.filter((k) => k.sk === "A").length;
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "countAccountReads" },
+    );
+    return { store, counted };
+  }
+
+  it("reads nothing on the first import, then the next import reads and merges", async () => {
+    const ws = await newWs();
+    expect(await lease(ws)).toMatchObject({ pristine: true });
+    const { store, counted } = countingStore();
+    const first = await importOf(
+      ws,
+      [0, 1, 2].map((c) => domains(`first${c}-`, 20).map((d) => row(d, "a"))),
+    );
+    const r1 = await Promise.all(first.map((m) => ingestChunk(store, m)));
+    expect(r1.map((r) => [r.unread, r.created])).toEqual([
+      [true, 20],
+      [true, 20],
+      [true, 20],
+    ]);
+    expect(counted.accountReads).toBe(0);
+    expect(await getImport(s.store, ws, first[0]?.importId ?? "")).toMatchObject({ status: "completed", accepted: 60 });
+    // A second import (a new term) overlapping the first one reads, and merges onto what it finds.
+    const again = [...domains("first1-", 20), ...domains("second", 10)];
+    const second = await importOf(ws, [again.map((d) => row(d, "b"))]);
+    const [r2] = await Promise.all(second.map((m) => ingestChunk(store, m)));
+    expect(r2).toMatchObject({ unread: false, written: 30 });
+    expect(counted.accountReads).toBe(30);
+    for (const d of again) {
+      const acc = await getAccount(s.store, ws, accountId(ws, d));
+      const who = d.startsWith("first") ? ["a", "b"] : ["b"];
+      expect(acc?.contacts.map((c) => c.email).sort(), d).toEqual(who.map((w) => `${w}@${d}`));
+      expect(acc?.rev, d).toBe(who.length);
+    }
+    // Still pristine (every account came from the first term or was read), but that term is over.
+    expect(await lease(ws)).toMatchObject({ pristine: true });
+    expect((await lease(ws))?.firstTerm).not.toBe((await lease(ws))?.term);
+  });
+
+  it("a chunk granted again in the first term reads: its earlier writes may have changed since", async () => {
+    const ws = await newWs();
+    const [m0, m1] = await importOf(ws, [domains("again", 3).map((d) => row(d, "a")), [row("other.example.com", "a")]]);
+    if (!m0 || !m1) throw new Error("no chunks");
+    expect(await ingestChunk(s.store, m0)).toMatchObject({ unread: true, created: 3 });
+    // The worker dies before its count lands; meanwhile the team records a deal on one account.
+    await s.store.ddb.send(
+      new UpdateCommand({
+        TableName: s.cfg.tableName,
+        Key: keys.importJob(ws, m0.importId),
+        UpdateExpression: "SET accepted = :z, chunksDone = :z REMOVE doneChunks",
+        ExpressionAttributeValues: { ":z": 0 },
+      }),
+    );
+    const won = accountId(ws, "again0.example.com");
+    expect(await setAccountOutcome(s.store, ws, won, { outcome: "won", at: new Date().toISOString() })).toBe(true);
+    // The redelivery joins the same term but was granted before: it reads, finds its own writes, keeps the outcome.
+    expect(await ingestChunk(s.store, m0)).toEqual({
+      written: 0,
+      unchanged: 3,
+      tierChanges: 3,
+      created: 0,
+      unread: false,
+    });
+    expect(await getAccount(s.store, ws, won)).toMatchObject({ rev: 2, outcome: { outcome: "won" } });
+    // The import's other chunk is still on its first grant of the first term.
+    expect(await ingestChunk(s.store, m1)).toMatchObject({ unread: true, created: 1 });
+    expect(await getImport(s.store, ws, m0.importId)).toMatchObject({ status: "completed", accepted: 4 });
+  });
+
+  it("an account created outside the fast path ends the pristine state: the first term's later chunks read", async () => {
+    const ws = await newWs();
+    const [a0, a1] = await importOf(ws, [[row("a0.example.com", "a")], [row("shared.example.com", "a")]]);
+    const [b] = await importOf(ws, [[row("shared.example.com", "b")]]);
+    if (!a0 || !a1 || !b) throw new Error("no chunks");
+    // A's first chunk holds the first term's grant; B's chunk gets none and creates the shared
+    // account conditionally once A's chunk is out of flight.
+    const grant = await acquireIngestLease(s.store, ws, a0.importId, 0);
+    expect(grant?.fresh).toBe(true);
+    if (!grant) throw new Error("no grant");
+    const bDone = ingestChunk(s.store, b);
+    await eventually(async () => ((await lease(ws))?.waiting ? true : undefined), 20_000, "B waiting");
+    await releaseIngestLease(s.store, grant);
+    expect(await bDone).toMatchObject({ written: 1, unread: false });
+    expect((await lease(ws))?.pristine).toBeUndefined();
+    // A's next chunk joins the same (first) term, but must read now, and merges onto B's account.
+    await s.store.ddb.send(
+      new UpdateCommand({
+        TableName: s.cfg.tableName,
+        Key: keys.ingestLease(ws),
+        UpdateExpression: "REMOVE #w",
+        ExpressionAttributeNames: { "#w": "waiting" },
+      }),
+    );
+    const joined = await acquireIngestLease(s.store, ws, a1.importId, 1);
+    expect(joined).toMatchObject({ term: grant.term, fresh: false });
+    if (joined) await releaseIngestLease(s.store, joined);
+    expect(await ingestChunk(s.store, a1)).toMatchObject({ unread: false, written: 1 });
+    const shared = await getAccount(s.store, ws, accountId(ws, "shared.example.com"));
+    expect(shared?.contacts.map((c) => c.email).sort()).toEqual(["a@shared.example.com", "b@shared.example.com"]);
+  });
+
+  it("a workspace is pristine only when it is created: existing ones and stray lease items are not", async () => {
+    const ws = await newWs();
+    await s.store.ddb.send(
+      new UpdateCommand({
+        TableName: s.cfg.tableName,
+        Key: keys.ingestLease(ws),
+        UpdateExpression: "REMOVE pristine",
+      }),
+    );
+    await ensureWorkspace(s.store, ws, "again"); // exists: changes nothing
+    expect((await lease(ws))?.pristine).toBeUndefined();
+    // A lease item left without its workspace item (accounts may exist): the workspace is created, not pristine.
+    const stray = `${s.workspace}stray${n++}`;
+    await acquireIngestLease(s.store, stray, "imp_01ARZ3NDEKTSV4RRFFQ69PSTRAY", 0);
+    await ensureWorkspace(s.store, stray, "stray");
+    expect((await lease(stray))?.pristine).toBeUndefined();
+    expect(
+      (
+        await s.store.ddb.send(
+          new GetCommand({ TableName: s.cfg.tableName, Key: keys.workspace(stray), ConsistentRead: true }),
+        )
+      ).Item,
+    ).toMatchObject({ id: stray, name: "stray" });
   });
 });

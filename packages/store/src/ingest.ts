@@ -109,8 +109,18 @@ export async function submitImport(
   return res;
 }
 
-/** `created`: of the `written` accounts, those new ones written unconditionally under a lease grant. */
-export type IngestResult = { written: number; unchanged: number; tierChanges: number; created: number };
+/**
+ * `created`: of the `written` accounts, those new ones written unconditionally under a lease grant;
+ * `unread`: the chunk's accounts could not exist yet (a pristine workspace's first import), so
+ * they were not read.
+ */
+export type IngestResult = {
+  written: number;
+  unchanged: number;
+  tierChanges: number;
+  created: number;
+  unread: boolean;
+};
 
 /**
  * Ingest one chunk: merge each row into the stored account, score it against every active
@@ -146,7 +156,7 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
     if (done) {
       await release();
       await completeImportIfDone(store, ws, msg.importId); // its worker may have died right after counting it
-      return { written: 0, unchanged: msg.rows.length, tierChanges: 0, created: 0 };
+      return { written: 0, unchanged: msg.rows.length, tierChanges: 0, created: 0, unread: false };
     }
     return await ingestRows(store, msg, icps, grant, release);
   } finally {
@@ -166,10 +176,14 @@ async function ingestRows(
   const now = Date.parse(msg.at);
   const rows = msg.rows.map((r) => ({ row: r.account, id: accountId(ws, r.account.domain) }));
   // Read after the grant: an account absent now cannot be created by anyone else until we are done.
-  const existing = await batchGet(
-    store,
-    rows.map((r) => keys.account(ws, r.id)),
-  );
+  // A fresh grant knows that none of them exists yet (lease.ts), so it has nothing to read.
+  const unread = grant?.fresh === true;
+  const existing = unread
+    ? new Map<string, Record<string, unknown>>()
+    : await batchGet(
+        store,
+        rows.map((r) => keys.account(ws, r.id)),
+      );
 
   const events: TierChangedEvent[] = [];
   const finals: AccountRecord[] = [];
@@ -249,7 +263,7 @@ async function ingestRows(
     accounts: msg.rows.length,
     qualified: finals.filter((a) => a.qualified).length,
   });
-  return { written, unchanged, tierChanges: events.length, created };
+  return { written, unchanged, tierChanges: events.length, created, unread };
 }
 
 /** A contact with its id and the persona its title matches (first active ICP that has one). */

@@ -29,6 +29,18 @@ import { keys } from "./keys.js";
  *   finish (or their term runs out), and it goes ahead: waits are bounded by LEASE_TTL_MS.
  * Assumes clocks agree and a request arrives within LEASE_MARGIN_MS of being sent (requests are
  * aborted at the deadline), the usual premises of a lease.
+ *
+ * A workspace's first import skips even the read (`IngestGrant.fresh`). The lease item of a
+ * workspace created by `ensureWorkspace` starts `pristine`; the first takeover records its term
+ * as `firstTerm`, and `granted` keeps the chunks granted in the current term. While `pristine`
+ * holds, every account of the workspace was created by a chunk of `firstTerm`:
+ * - creations outside the fast path carry `creationGuard` without `self`, which removes
+ *   `pristine` in the same transaction (a fast chunk's own conditional leftovers keep it);
+ * - a later term never equals `firstTerm` (it is set once, by `if_not_exists`).
+ * The chunks of one import hold disjoint domains, so a chunk granted in `firstTerm` for the first
+ * time (not in `granted`: no earlier delivery of it wrote anything) while `pristine` holds cannot
+ * find any of its accounts: it writes them without reading. A chunk granted again (a redelivery
+ * after a failure) reads as usual, since its own earlier writes may have been changed since.
  */
 export const LEASE_TTL_MS = 30_000;
 export const LEASE_MARGIN_MS = 5_000;
@@ -44,6 +56,8 @@ export type IngestGrant = {
   term: string;
   /** Local epoch ms: no unconditional write may be sent after this. */
   deadline: number;
+  /** None of this chunk's accounts can exist yet (see above): it need not read them. */
+  fresh: boolean;
 };
 
 const NAMES = {
@@ -52,9 +66,14 @@ const NAMES = {
   "#until": "until",
   "#inFlight": "inFlight",
   "#waiting": "waiting",
+  "#pristine": "pristine",
+  "#firstTerm": "firstTerm",
+  "#granted": "granted",
 };
 const names = (expr: string) => Object.fromEntries(Object.entries(NAMES).filter(([k]) => expr.includes(k)));
 const NOT_WAITING = "(attribute_not_exists(#waiting) OR #waiting < :now)";
+
+const LEASE_TYPE = "ingest-lease";
 
 const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
 
@@ -72,16 +91,17 @@ export async function acquireIngestLease(
 ): Promise<IngestGrant | undefined> {
   const now = Date.now();
   const until = now + LEASE_TTL_MS;
-  const grant = (term: string): IngestGrant => ({
+  const grant = (term: string, fresh: boolean): IngestGrant => ({
     ws,
     importId,
     chunk,
     term,
     deadline: now + LEASE_TTL_MS - LEASE_MARGIN_MS,
+    fresh,
   });
   const Key = keys.ingestLease(ws);
   const join = async () => {
-    const expr = "SET #until = :until ADD #inFlight :c";
+    const expr = "SET #until = :until ADD #inFlight :c, #granted :c";
     const cond = `#holder = :imp AND NOT contains(#inFlight, :n) AND ${NOT_WAITING}`;
     try {
       const res = await store.ddb.send(
@@ -98,10 +118,12 @@ export async function acquireIngestLease(
             ":n": chunk,
             ":now": now,
           },
-          ReturnValues: "ALL_NEW",
+          ReturnValues: "ALL_OLD",
         }),
       );
-      return grant(String(res.Attributes?.term));
+      const old = res.Attributes ?? {};
+      const first = !(old.granted as Set<number> | undefined)?.has(chunk);
+      return grant(String(old.term), old.pristine === true && old.firstTerm === old.term && first);
     } catch (e) {
       if (!conditionFailed(e)) throw e;
       return undefined;
@@ -109,10 +131,13 @@ export async function acquireIngestLease(
   };
   const takeOver = async () => {
     const term = randomUUID();
-    const expr = "SET #holder = :imp, #term = :term, #until = :until, #inFlight = :c, #type = :type, v = :v";
-    const cond = `(attribute_not_exists(#holder) OR attribute_not_exists(#inFlight) OR #until < :now) AND ${NOT_WAITING}`;
+    const expr =
+      "SET #holder = :imp, #term = :term, #until = :until, #inFlight = :c, #granted = :c, #firstTerm = if_not_exists(#firstTerm, :term), #type = :type, v = :v";
+    // Not from our own import's live term, even when none of its chunks is in flight: we join it
+    // (a new term would end the first term's fast path for the rest of the import).
+    const cond = `(attribute_not_exists(#holder) OR (attribute_not_exists(#inFlight) AND #holder <> :imp) OR #until < :now) AND ${NOT_WAITING}`;
     try {
-      await store.ddb.send(
+      const res = await store.ddb.send(
         new UpdateCommand({
           TableName: store.cfg.tableName,
           Key,
@@ -125,12 +150,14 @@ export async function acquireIngestLease(
             ":until": until,
             ":c": new Set([chunk]),
             ":now": now,
-            ":type": "ingest-lease",
+            ":type": LEASE_TYPE,
             ":v": 1,
           },
+          ReturnValues: "ALL_OLD",
         }),
       );
-      return grant(term);
+      const old = res.Attributes ?? {};
+      return grant(term, old.pristine === true && old.firstTerm === undefined);
     } catch (e) {
       if (!conditionFailed(e)) throw e;
       return undefined;
@@ -162,20 +189,42 @@ export async function releaseIngestLease(store: Store, g: IngestGrant): Promise<
 }
 
 /**
- * The ConditionCheck every transaction that creates an account carries (first item): no chunk
- * of the workspace may be writing unconditionally, unless it is `self`.
+ * The first item of every transaction that creates an account: no chunk of the workspace may be
+ * writing unconditionally, unless it is `self`. A creator other than a fast chunk (whose leftovers
+ * are its own domains) also ends the workspace's `pristine` state: later chunks must read.
  */
 export function creationGuard(store: Store, ws: string, self?: IngestGrant) {
   const expr = `attribute_not_exists(#holder) OR attribute_not_exists(#inFlight) OR #until < :now${
     self ? " OR (#term = :term AND contains(#inFlight, :n))" : ""
   }`;
+  const check = {
+    TableName: store.cfg.tableName,
+    Key: keys.ingestLease(ws),
+    ConditionExpression: expr,
+    ExpressionAttributeValues: { ":now": Date.now(), ...(self ? { ":term": self.term, ":n": self.chunk } : {}) },
+  };
+  if (self) return { ConditionCheck: { ...check, ExpressionAttributeNames: names(expr) } };
+  const update = "SET #type = :type REMOVE #pristine";
   return {
-    ConditionCheck: {
+    Update: {
+      ...check,
+      UpdateExpression: update,
+      ExpressionAttributeNames: { ...names(expr + update), "#type": "type" },
+      ExpressionAttributeValues: { ...check.ExpressionAttributeValues, ":type": LEASE_TYPE },
+    },
+  };
+}
+
+/**
+ * The lease item of a new workspace: no account exists yet, so its first import's chunks need
+ * not read (see above). Put by `ensureWorkspace` in the transaction that creates the workspace.
+ */
+export function pristineLease(store: Store, ws: string) {
+  return {
+    Put: {
       TableName: store.cfg.tableName,
-      Key: keys.ingestLease(ws),
-      ConditionExpression: expr,
-      ExpressionAttributeNames: names(expr),
-      ExpressionAttributeValues: { ":now": Date.now(), ...(self ? { ":term": self.term, ":n": self.chunk } : {}) },
+      Item: { ...keys.ingestLease(ws), type: LEASE_TYPE, v: 1, pristine: true },
+      ConditionExpression: "attribute_not_exists(pk)",
     },
   };
 }

@@ -1,24 +1,39 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
 import { keys } from "./keys.js";
+import { pristineLease } from "./lease.js";
 
+type Cancellation = { name: string; CancellationReasons?: { Code?: string }[] };
+
+/**
+ * Create the workspace unless it exists. A new workspace gets its ingest lease in the same
+ * transaction, marked pristine (no account yet: its first import skips the reads, lease.ts).
+ */
 export async function ensureWorkspace(store: Store, workspaceId: string, name: string): Promise<void> {
-  await store.ddb
-    .send(
-      new PutCommand({
-        TableName: store.cfg.tableName,
-        Item: {
-          ...keys.workspace(workspaceId),
-          type: "workspace",
-          v: 1,
-          id: workspaceId,
-          name,
-          createdAt: new Date().toISOString(),
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    )
-    .catch((e) => {
-      if (e.name !== "ConditionalCheckFailedException") throw e;
-    });
+  const put = {
+    TableName: store.cfg.tableName,
+    Item: {
+      ...keys.workspace(workspaceId),
+      type: "workspace",
+      v: 1,
+      id: workspaceId,
+      name,
+      createdAt: new Date().toISOString(),
+    },
+    ConditionExpression: "attribute_not_exists(pk)",
+  };
+  try {
+    await store.ddb.send(
+      new TransactWriteCommand({ TransactItems: [{ Put: put }, pristineLease(store, workspaceId)] }),
+    );
+    return;
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name !== "TransactionCanceledException" && name !== "TransactionConflictException") throw e;
+    if ((e as Cancellation).CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") return; // it exists
+  }
+  // A lease item without its workspace item (accounts may exist: not pristine) or a conflict.
+  await store.ddb.send(new PutCommand(put)).catch((e) => {
+    if (e.name !== "ConditionalCheckFailedException") throw e;
+  });
 }
