@@ -169,6 +169,25 @@ async function workspaceWithIcp(stack: Stack, ws: string): Promise<string> {
   return key;
 }
 
+/**
+ * Give a workspace its first accounts (50, none of them in the measured CSV), so that the measured
+ * import is a later one: the workspace is no longer pristine and the ingest reads before it writes.
+ */
+async function populate(stack: Stack, ws: string, key: string): Promise<void> {
+  const res = await api(stack, key, "/v1/imports", {
+    method: "POST",
+    csv: demoAccountsCsv(50, 9).replaceAll(".example.com", ".example.org"),
+  });
+  const { id } = (await res.json()) as { id: string };
+  for (;;) {
+    const job = (await (await api(stack, key, `/v1/imports/${id}?errorsLimit=0`)).json()) as { status: string };
+    if (job.status === "completed") break;
+    if (job.status === "failed") throw new Error(`populating ${ws} failed`);
+    await sleep(POLL_MS);
+  }
+  await drain(stack);
+}
+
 async function queueDepth(stack: Stack, url: string): Promise<number> {
   const res = await stack.store.sqs.send(
     new GetQueueAttributesCommand({
@@ -425,6 +444,7 @@ export async function run(): Promise<BenchResult> {
 
     // Alternating, ABBA-style (I B, B I, I B…) so neither side always runs on the fuller table.
     const runs: (IngestRun | BaselineRun)[] = [];
+    const populated: IngestRun[] = [];
     for (let r = 0; r < REPS; r++) {
       const order = r % 2 === 0 ? (["ingest", "baseline"] as const) : (["baseline", "ingest"] as const);
       for (const kind of order) {
@@ -435,6 +455,16 @@ export async function run(): Promise<BenchResult> {
           runs.push(res);
           log(
             `ingest #${r + 1}: ${fmt(res.ms)} ms, ${fmt(res.accountsPerSecond)} accounts/s (${res.chunks} chunks; route queue drained ${fmt(res.drainMs)} ms later; CPU node ${res.cpu.nodePct}% java ${res.cpu.javaPct}%)`,
+          );
+          // The same 10,000 new accounts into a workspace that already has some: not its first
+          // import, so every chunk reads its accounts first (the path of every later import).
+          const pws = `bpop${r}`;
+          const pkey = await workspaceWithIcp(stack, pws);
+          await populate(stack, pws, pkey);
+          const pop = await measureIngest(stack, pws, pkey, csv, ACCOUNTS, itemsPerImport, javaPid, stackCounts);
+          populated.push(pop);
+          log(
+            `ingest into a populated workspace #${r + 1}: ${fmt(pop.ms)} ms, ${fmt(pop.accountsPerSecond)} accounts/s (CPU node ${pop.cpu.nodePct}% java ${pop.cpu.javaPct}%)`,
           );
         } else {
           const ws = `bbase${r}`;
@@ -459,6 +489,8 @@ export async function run(): Promise<BenchResult> {
     const ingItems = median(ingests.map((r) => r.itemsPerSecond));
     const baseItems = median(bases.map((r) => r.itemsPerSecond));
     const rt = ratio(ing, base);
+    const pop = median(populated.map((r) => r.accountsPerSecond));
+    const popRatio = ratio(pop, base);
     const first = ingests[0] as IngestRun;
     const firstBase = bases[0] as BaselineRun;
     const targets = [
@@ -487,8 +519,10 @@ export async function run(): Promise<BenchResult> {
 | # | measurement | ms | accounts/s | items/s | CPU s node / java (% of a core) | notes |
 |---|---|---:|---:|---:|---|---|
 ${runs.map((r, i) => row(r, i + 1)).join("\n")}
+${populated.map((r, i) => row(r, runs.length + i + 1).replace("ingest (API)", "ingest (API), populated workspace")).join("\n")}
 
 Median: ingest **${fmt(ing)} accounts/s** (${fmt(ingItems)} items/s), baseline **${fmt(base)} accounts/s** (${fmt(baseItems)} items/s); **ratio ${rt.toFixed(3)}** (target >= ${TARGET_RATIO}).
+Into a workspace that already has accounts (each of those runs right after the fresh-workspace ingest of its pair): **${fmt(pop)} accounts/s, ratio ${popRatio.toFixed(3)}** (reported, not judged).
 CPU work for the same accounts, ingest / baseline (medians): DynamoDB Local JVM **${fmt(javaWork, 2)}x**, Node process **${fmt(nodeWork, 2)}x** (CPU seconds are less sensitive than wall time to other load on the machine).
 Requests per import of ${fmt(ACCOUNTS)} accounts (run 1 of each): ingest ${fmt(sum(first.requests, "ddb:"))} DynamoDB + ${fmt(sum(first.requests, "sqs"))} SQS (${Object.entries(
       first.requests,
@@ -531,11 +565,14 @@ ${targetLines(targets)}`;
         medianIngestItemsPerSecond: ingItems,
         medianBaselineItemsPerSecond: baseItems,
         ratio: rt,
+        populatedRatio: popRatio,
+        medianPopulatedAccountsPerSecond: pop,
         cpuWorkRatio: { java: javaWork, node: nodeWork },
         dlq: dlqs,
         workerErrors,
         warmup: { ingest: warmIngest, baseline: warmBase },
         runs,
+        populated,
       },
     };
   } finally {

@@ -185,9 +185,24 @@ export function scoreAll(
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/**
+ * Compiled keyword patterns, by keyword: a persona is matched for every contact of every import,
+ * and compiling a Unicode pattern costs far more than running it. Bounded: keywords come from
+ * the ICPs, but a process may serve many workspaces.
+ */
+const wordPatterns = new Map<string, RegExp>();
+const WORD_PATTERNS_MAX = 2_000;
+
 /** A keyword as a whole word or phrase: "CRO" matches "CRO, EMEA" but not "Microsoft". */
-const wordMatch = (title: string, keyword: string) =>
-  new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRe(keyword.toLowerCase())}($|[^\\p{L}\\p{N}])`, "u").test(title);
+const wordMatch = (title: string, keyword: string) => {
+  let re = wordPatterns.get(keyword);
+  if (!re) {
+    if (wordPatterns.size >= WORD_PATTERNS_MAX) wordPatterns.clear();
+    re = new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRe(keyword.toLowerCase())}($|[^\\p{L}\\p{N}])`, "u");
+    wordPatterns.set(keyword, re);
+  }
+  return re.test(title);
+};
 
 /** First persona whose title keywords appear (as whole words) in the contact's title. */
 export function matchPersona(personas: readonly Persona[], contact: Contact): string | undefined {

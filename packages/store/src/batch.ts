@@ -17,6 +17,26 @@ async function inParallel<T>(jobs: readonly T[], limit: number, run: (job: T) =>
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
 }
 
+/**
+ * A bound on how many requests of one kind a process has in flight: `run` waits for a free slot.
+ * Shared by every caller in the process (the records of a batch, the batches of the local pollers).
+ */
+export function slots(n: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiters: (() => void)[] = [];
+  return async (run) => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiters.push(r));
+    try {
+      return await run();
+    } finally {
+      const next = waiters.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 function chunks<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));

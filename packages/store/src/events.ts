@@ -18,7 +18,7 @@ import {
   type StoredEvent,
 } from "@icp/core";
 import { type AccountRecord, setAccountOutcome } from "./accounts.js";
-import { batchGet, batchPut, chunks, inParallel, sleep } from "./batch.js";
+import { batchGet, batchPut, chunks, inParallel, sleep, slots } from "./batch.js";
 import type { Store } from "./clients.js";
 import { type EngagementItem, engagementItem, getEngagement, type Pending, toEngagement } from "./engagement-item.js";
 import { stopAccountEnrollments } from "./enrollments.js";
@@ -123,20 +123,7 @@ type AccountDims = Pick<AccountRecord, (typeof ACCOUNT_FIELDS)[number]>;
  * of requests queue up in DynamoDB (Local), where the counter transactions, one at a time per
  * process, then wait seconds each: most of the time went there.
  */
-const SLOTS = 16;
-let freeSlots = SLOTS;
-const slotWaiters: (() => void)[] = [];
-async function inSlot<T>(run: () => Promise<T>): Promise<T> {
-  if (freeSlots > 0) freeSlots--;
-  else await new Promise<void>((r) => slotWaiters.push(r));
-  try {
-    return await run();
-  } finally {
-    const next = slotWaiters.shift();
-    if (next) next();
-    else freeSlots++;
-  }
-}
+const inSlot = slots(16);
 
 /**
  * The engagement items this process wrote last, and a lock per account: deliveries handled by
