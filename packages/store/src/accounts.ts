@@ -431,11 +431,12 @@ export async function putAccountsIfUnchanged(
 }
 
 /**
- * BatchWriteItem requests of new accounts in flight per process, whatever the number of chunks
- * being ingested at once: DynamoDB (Local) serves a few concurrent writers best, and dozens of
- * them in flight only wait (bench/RESULTS.md). The chunks still overlap their other work.
+ * The ingest's bulk requests in flight per process (a chunk's read of its accounts, the
+ * BatchWriteItem requests of new ones), whatever the number of chunks being ingested at once:
+ * DynamoDB (Local) serves a few concurrent requests best, and dozens of them in flight only wait
+ * (bench/RESULTS.md). The chunks still overlap their other work.
  */
-const newAccountWrites = slots(8);
+export const ingestRequests = slots(8);
 
 /**
  * Write accounts that did not exist at a consistent read, unconditionally (BatchWriteItem, 25 per
@@ -456,7 +457,7 @@ export async function putNewAccounts(
     let pending = batch.map((a) => ({ PutRequest: { Item: accountItem(ws, a) } }));
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt > 0) await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
-      const sent = await newAccountWrites(async () => {
+      const sent = await ingestRequests(async () => {
         const remaining = grant.deadline - Date.now(); // after waiting for the slot
         if (remaining <= 0 || attempt >= 8) return false;
         try {

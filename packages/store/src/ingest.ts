@@ -18,6 +18,7 @@ import {
 import {
   type AccountRecord,
   contactKey,
+  ingestRequests,
   MAX_CONTACTS,
   putAccountsIfUnchanged,
   putNewAccounts,
@@ -180,9 +181,11 @@ async function ingestRows(
   const unread = grant?.fresh === true;
   const existing = unread
     ? new Map<string, Record<string, unknown>>()
-    : await batchGet(
-        store,
-        rows.map((r) => keys.account(ws, r.id)),
+    : await ingestRequests(() =>
+        batchGet(
+          store,
+          rows.map((r) => keys.account(ws, r.id)),
+        ),
       );
 
   const events: TierChangedEvent[] = [];
