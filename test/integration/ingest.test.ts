@@ -306,36 +306,58 @@ describe("ingest through the queue into DynamoDB Local", () => {
   });
 });
 
+/** The workspace's ingest lease item (packages/store/src/lease.ts). */
+const lease = async (ws: string) =>
+  (
+    await s.store.ddb.send(
+      new GetCommand({ TableName: s.cfg.tableName, Key: keys.ingestLease(ws), ConsistentRead: true }),
+    )
+  ).Item;
+
+/** Change the lease item behind the code's back (a stalled worker, a cleared mark). */
+const editLease = (
+  ws: string,
+  UpdateExpression: string,
+  ExpressionAttributeNames: Record<string, string>,
+  ExpressionAttributeValues?: Record<string, unknown>,
+) =>
+  s.store.ddb.send(
+    new UpdateCommand({
+      TableName: s.cfg.tableName,
+      Key: keys.ingestLease(ws),
+      UpdateExpression,
+      ExpressionAttributeNames,
+      ...(ExpressionAttributeValues ? { ExpressionAttributeValues } : {}),
+    }),
+  );
+
+/** An import of `chunks` as POST /v1/imports would create it, and its chunk messages. */
+async function importOf(ws: string, chunks: IngestChunkMessage["rows"][]): Promise<IngestChunkMessage[]> {
+  const importId = `imp_01ARZ3NDEKTSV4RRFFQ69H${String(seq++).padStart(4, "0")}`;
+  const rows = chunks.flat().length;
+  await createImport(s.store, ws, {
+    id: importId,
+    format: "json",
+    total: rows,
+    rejected: 0,
+    accounts: rows,
+    chunks: chunks.length,
+    rowsAccepted: rows,
+  });
+  const at = new Date().toISOString();
+  return chunks.map((r, chunk) => ({ kind: "ingest-chunk", workspaceId: ws, importId, chunk, rows: r, at }));
+}
+
+/** A row whose account carries the importer's mark: one technology and one contact. */
+const row = (domain: string, who: string) => ({
+  line: 2,
+  account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
+});
+
 describe("ingest lease: new accounts written without conditions, never over someone else's", () => {
   let n = 0;
   /** A workspace of its own (no ICPs), so that no other test's lease state is in the way. */
   const freshWs = () => `${s.workspace}lease${n++}`;
-  const lease = async (ws: string) =>
-    (
-      await s.store.ddb.send(
-        new GetCommand({ TableName: s.cfg.tableName, Key: keys.ingestLease(ws), ConsistentRead: true }),
-      )
-    ).Item;
-  /** An import of `chunks` as POST /v1/imports would create it, and its chunk messages. */
-  async function importOf(ws: string, chunks: IngestChunkMessage["rows"][]): Promise<IngestChunkMessage[]> {
-    const importId = `imp_01ARZ3NDEKTSV4RRFFQ69H${String(seq++).padStart(4, "0")}`;
-    const rows = chunks.flat().length;
-    await createImport(s.store, ws, {
-      id: importId,
-      format: "json",
-      total: rows,
-      rejected: 0,
-      accounts: rows,
-      chunks: chunks.length,
-      rowsAccepted: rows,
-    });
-    const at = new Date().toISOString();
-    return chunks.map((r, chunk) => ({ kind: "ingest-chunk", workspaceId: ws, importId, chunk, rows: r, at }));
-  }
-  const row = (domain: string, who: string) => ({
-    line: 2,
-    account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
-  });
 
   for (const pristine of [false, true])
     it(`concurrent multi-chunk imports of overlapping new domains keep every contact (${pristine ? "new workspace: the first term writes unread" : "workspace without a pristine lease"})`, async () => {
@@ -436,15 +458,7 @@ describe("ingest lease: new accounts written without conditions, never over some
     const grant = await acquireIngestLease(s.store, ws, a.importId, 0);
     if (!grant) throw new Error("no grant");
     // Its worker stalls past the term (a Lambda timeout): the term runs out.
-    await s.store.ddb.send(
-      new UpdateCommand({
-        TableName: s.cfg.tableName,
-        Key: keys.ingestLease(ws),
-        UpdateExpression: "SET #u = :past",
-        ExpressionAttributeNames: { "#u": "until" },
-        ExpressionAttributeValues: { ":past": Date.now() - 1 },
-      }),
-    );
+    await editLease(ws, "SET #u = :past", { "#u": "until" }, { ":past": Date.now() - 1 });
     const late = nextAccountState(
       accountId(ws, "late.example.com"),
       undefined,
@@ -475,31 +489,6 @@ describe("a new workspace's first import writes its accounts without reading the
     await ensureWorkspace(s.store, ws, "pristine");
     return ws;
   };
-  const lease = async (ws: string) =>
-    (
-      await s.store.ddb.send(
-        new GetCommand({ TableName: s.cfg.tableName, Key: keys.ingestLease(ws), ConsistentRead: true }),
-      )
-    ).Item;
-  async function importOf(ws: string, chunks: IngestChunkMessage["rows"][]): Promise<IngestChunkMessage[]> {
-    const importId = `imp_01ARZ3NDEKTSV4RRFFQ69P${String(seq++).padStart(4, "0")}`;
-    const rows = chunks.flat().length;
-    await createImport(s.store, ws, {
-      id: importId,
-      format: "json",
-      total: rows,
-      rejected: 0,
-      accounts: rows,
-      chunks: chunks.length,
-      rowsAccepted: rows,
-    });
-    const at = new Date().toISOString();
-    return chunks.map((r, chunk) => ({ kind: "ingest-chunk", workspaceId: ws, importId, chunk, rows: r, at }));
-  }
-  const row = (domain: string, who: string) => ({
-    line: 2,
-    account: { domain, technologies: [`Tool-${who}`], contacts: [{ email: `${who}@${domain}` }] },
-  });
   const domains = (prefix: string, k: number) => Array.from({ length: k }, (_, i) => `${prefix}${i}.example.com`);
   /** BatchGetItem keys of account items sent through a store (the reads the fast path skips). */
   function countingStore() {
@@ -597,14 +586,7 @@ describe("a new workspace's first import writes its accounts without reading the
     expect(await bDone).toMatchObject({ written: 1, unread: false });
     expect((await lease(ws))?.pristine).toBeUndefined();
     // A's next chunk joins the same (first) term, but must read now, and merges onto B's account.
-    await s.store.ddb.send(
-      new UpdateCommand({
-        TableName: s.cfg.tableName,
-        Key: keys.ingestLease(ws),
-        UpdateExpression: "REMOVE #w",
-        ExpressionAttributeNames: { "#w": "waiting" },
-      }),
-    );
+    await editLease(ws, "REMOVE #w", { "#w": "waiting" });
     const joined = await acquireIngestLease(s.store, ws, a1.importId, 1);
     expect(joined).toMatchObject({ term: grant.term, fresh: false });
     if (joined) await releaseIngestLease(s.store, joined);
@@ -615,13 +597,7 @@ describe("a new workspace's first import writes its accounts without reading the
 
   it("a workspace is pristine only when it is created: existing ones and stray lease items are not", async () => {
     const ws = await newWs();
-    await s.store.ddb.send(
-      new UpdateCommand({
-        TableName: s.cfg.tableName,
-        Key: keys.ingestLease(ws),
-        UpdateExpression: "REMOVE pristine",
-      }),
-    );
+    await editLease(ws, "REMOVE #p", { "#p": "pristine" });
     await ensureWorkspace(s.store, ws, "again"); // exists: changes nothing
     expect((await lease(ws))?.pristine).toBeUndefined();
     // A lease item left without its workspace item (accounts may exist): the workspace is created, not pristine.
