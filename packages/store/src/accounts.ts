@@ -20,6 +20,7 @@ import {
 } from "@icp/core";
 import { batchDelete, batchGet, chunks, inParallel, sleep, slots } from "./batch.js";
 import type { Store } from "./clients.js";
+import { cancelledBy } from "./dynamo-errors.js";
 import { keys, SHARDS } from "./keys.js";
 import { creationGuard, type IngestGrant, waitForCreation } from "./lease.js";
 import { queryIndexAll, queryPage } from "./query.js";
@@ -105,10 +106,6 @@ const conditionOn = (a: AccountRecord) =>
 
 /** Waits for the ingest lease before a creation gives up (each wait is bounded; see lease.ts). */
 const MAX_LEASE_WAITS = 5;
-
-type Cancellation = { name: string; CancellationReasons?: { Code?: string }[] };
-const cancelledBy = (e: unknown, i: number) =>
-  (e as Cancellation).CancellationReasons?.[i]?.Code === "ConditionalCheckFailed";
 
 /**
  * Write an account only if nobody else wrote it since we read revision `a.rev - 1`. Creating

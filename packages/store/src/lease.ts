@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 
 /**
@@ -74,8 +75,6 @@ const names = (expr: string) => Object.fromEntries(Object.entries(NAMES).filter(
 const NOT_WAITING = "(attribute_not_exists(#waiting) OR #waiting < :now)";
 
 const LEASE_TYPE = "ingest-lease";
-
-const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
 
 /**
  * Put this chunk on the fast path: join the current term if its import holds the lease, or

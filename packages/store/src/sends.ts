@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Channel } from "@icp/core";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { withoutKeys } from "./query.js";
 
@@ -48,8 +49,6 @@ export type SendRecord = {
 
 /** Deterministic RFC 5322 Message-ID of an enrollment step's email. */
 export const stepMessageId = (enrollmentId: string, stepId: string) => `<${enrollmentId}.${stepId}@icp-sequencer>`;
-
-const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
 
 export async function getSendRecord(
   store: Store,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { newWebhookSecret, type TaskChannel, type TaskOutcome } from "@icp/core";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { withoutKeys } from "./query.js";
 
@@ -46,7 +47,6 @@ export function taskId(enrollmentId: string, stepId: string): string {
 }
 
 const toTask = (item: Record<string, unknown>) => withoutKeys(item) as Task;
-const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
 
 /** Create the step's task (or return the one a previous delivery created). */
 export async function createTask(

@@ -1,9 +1,8 @@
 import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
+import { cancelledBy } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { pristineLease } from "./lease.js";
-
-type Cancellation = { name: string; CancellationReasons?: { Code?: string }[] };
 
 /**
  * Create the workspace unless it exists. A new workspace gets its ingest lease in the same
@@ -30,7 +29,7 @@ export async function ensureWorkspace(store: Store, workspaceId: string, name: s
   } catch (e) {
     const name = (e as Error).name;
     if (name !== "TransactionCanceledException" && name !== "TransactionConflictException") throw e;
-    if ((e as Cancellation).CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") return; // it exists
+    if (cancelledBy(e, 0)) return; // it exists
   }
   // A lease item without its workspace item (accounts may exist: not pristine) or a conflict.
   await store.ddb.send(new PutCommand(put)).catch((e) => {
