@@ -19,6 +19,11 @@ beforeAll(async () => {
 afterAll(() => s?.stop());
 
 const events = async (id: string) => (await engagementSummary(s.store, s.workspace, id)).events;
+/** The account's event count once the event queue holds nothing, visible or in flight. */
+const settledEvents = async (id: string) => {
+  await drained(s, "EventQueue");
+  return events(id);
+};
 
 describe("POST /v1/events", () => {
   it("accepts one event or an array and answers 202 with the ids", async () => {
@@ -75,8 +80,7 @@ describe("POST /v1/events", () => {
       headers: { "content-type": "application/json" },
     });
     expect(notJson.status).toBe(400);
-    await drained(s, "EventQueue");
-    expect((await engagementSummary(s.store, s.workspace, acc.id)).events).toBe(3);
+    expect(await settledEvents(acc.id)).toBe(3);
   });
 });
 
@@ -152,8 +156,7 @@ describe("tracking endpoints", () => {
 
   it("answers the open pixel with a GIF and records an open", async () => {
     // Earlier tests' events (the webhook's last one) may still be in the queue: count only after it is empty.
-    await drained(s, "EventQueue");
-    const before = await events(acc.id);
+    const before = await settledEvents(acc.id);
     const res = await fetch(`${s.url}/t/o/${tok({ kind: "open", stepId: "s1", sequenceId: "seq_t" })}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/gif");
@@ -162,12 +165,10 @@ describe("tracking endpoints", () => {
         .subarray(0, 6)
         .toString(),
     ).toBe("GIF89a");
-    await drained(s, "EventQueue");
-    expect(await events(acc.id)).toBe(before + 1);
+    expect(await settledEvents(acc.id)).toBe(before + 1);
     const bad = await fetch(`${s.url}/t/o/garbage.token`);
     expect(bad.status).toBe(200); // still an image, records nothing
-    await drained(s, "EventQueue");
-    expect(await events(acc.id)).toBe(before + 1);
+    expect(await settledEvents(acc.id)).toBe(before + 1);
   });
 
   it("redirects a click only to the URL recorded in the token", async () => {
