@@ -20,7 +20,7 @@ import {
 } from "@icp/core";
 import { batchDelete, batchGet, chunks, inParallel, sleep, slots } from "./batch.js";
 import type { Store } from "./clients.js";
-import { cancelledBy } from "./dynamo-errors.js";
+import { cancelledBy, conditionFailed } from "./dynamo-errors.js";
 import { keys, SHARDS } from "./keys.js";
 import { creationGuard, type IngestGrant, waitForCreation } from "./lease.js";
 import { queryIndexAll, queryPage } from "./query.js";
@@ -130,8 +130,7 @@ export async function putAccountIfUnchanged(
       return;
     } catch (e) {
       const name = (e as Error).name;
-      if (name === "ConditionalCheckFailedException" || (a.rev === 1 && cancelledBy(e, 1)))
-        throw new StaleAccountError(a.id);
+      if (conditionFailed(e) || (a.rev === 1 && cancelledBy(e, 1))) throw new StaleAccountError(a.id);
       if (a.rev === 1 && cancelledBy(e, 0)) await waitForCreation(store, ws);
       else if (name === "TransactionConflictException" || name === "TransactionCanceledException")
         throw new StaleAccountError(a.id); // a conflicting transaction: re-read and retry like a stale write
@@ -351,7 +350,7 @@ export async function setAccountOutcome(
     );
     return true;
   } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return false;
+    if (conditionFailed(e)) return false;
     throw e;
   }
 }

@@ -18,6 +18,7 @@ import { type AccountRecord, getAccount, type StoredContact } from "./accounts.j
 import { chunks, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import { coalescing } from "./coalesce.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { getIcpVersion } from "./icps.js";
 import { DUE_SHARDS, keys } from "./keys.js";
 import { publish } from "./queue.js";
@@ -532,7 +533,7 @@ export async function assignSender(
     );
     return senderId;
   } catch (e) {
-    if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+    if (!conditionFailed(e)) throw e;
     return (await getStored(store, ws, enrollmentId))?.senderId;
   }
 }
@@ -718,8 +719,6 @@ export type ClaimOptions = {
   concurrency?: number;
 };
 
-const isConditionFailure = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
-
 /**
  * Claim steps due at or before `now`, across workspaces, from the due index. Each claim is a
  * conditional update (active, unclaimed, due) that sets a fresh claim token and takes the
@@ -811,7 +810,7 @@ async function claimOne(
     );
     return { kind: "send-step", workspaceId: ws, enrollmentId: id, stepIndex, stepId, claim };
   } catch (e) {
-    if (isConditionFailure(e)) return undefined; // another tick won it, or it changed since indexed
+    if (conditionFailed(e)) return undefined; // another tick won it, or it changed since indexed
     throw e;
   }
 }
@@ -887,7 +886,7 @@ export async function staleClaims(
               claim: item.claim,
             });
           } catch (e) {
-            if (!isConditionFailure(e)) throw e;
+            if (!conditionFailed(e)) throw e;
           }
         }
       } while (start);

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 
 /** Messages this process is recording now (table|workspace|batch). */
@@ -64,7 +65,7 @@ export async function claimBatch(store: Store, ws: string, batchKey: string): Pr
       );
       return { token };
     } catch (e) {
-      if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+      if (!conditionFailed(e)) throw e;
     }
     const cur = await store.ddb.send(
       new GetCommand({ TableName: store.cfg.tableName, Key: key, ConsistentRead: true }),
@@ -105,7 +106,7 @@ export async function renewClaim(
       }),
     );
   } catch (e) {
-    if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+    if (!conditionFailed(e)) throw e;
   }
 }
 

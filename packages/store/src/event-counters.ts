@@ -3,6 +3,7 @@ import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { type Deltas, parseDeltaKey } from "@icp/core";
 import { batchGet, inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { cancelledBy } from "./dynamo-errors.js";
 import { expiresAt } from "./event-claims.js";
 import { COUNTER_SHARDS, shardOf } from "./event-shards.js";
 import { keys } from "./keys.js";
@@ -81,11 +82,7 @@ export async function applyCounters(store: Store, ws: string, batchKey: string, 
           return;
         } catch (e) {
           const err = e as Error & { CancellationReasons?: { Code?: string }[] };
-          if (
-            err.name === "TransactionCanceledException" &&
-            err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-          )
-            return; // this part was applied before (redelivery)
+          if (cancelledBy(e, 0)) return; // this part was applied before (redelivery)
           const retryable =
             err.name === "TransactionConflictException" ||
             (err.name === "InternalServerError" && /lock/i.test(err.message)) ||

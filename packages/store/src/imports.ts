@@ -2,6 +2,7 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dy
 import type { RowError } from "@icp/core";
 import { batchPut } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { queryPage } from "./query.js";
 
@@ -201,7 +202,7 @@ export async function markChunkDone(
     );
     job = res.Attributes ?? {};
   } catch (e) {
-    if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+    if (!conditionFailed(e)) throw e;
     // No job at all: not a duplicate but a chunk without its import (retried, then the DLQ).
     if (!(e as { Item?: object }).Item) throw new Error(`import ${importId} does not exist`);
     // Counted by an earlier delivery, which may have died before completing the job.
@@ -229,7 +230,7 @@ export async function completeImportIfDone(store: Store, ws: string, importId: s
       }),
     )
     .catch((e) => {
-      if (e.name !== "ConditionalCheckFailedException") throw e;
+      if (!conditionFailed(e)) throw e;
     });
 }
 

@@ -16,6 +16,7 @@ import {
 import { type AccountRecord, tierChangedEvent, toAccount, writeWithRetry } from "./accounts.js";
 import { batchGet, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
+import { cancelledBy, conditionFailed } from "./dynamo-errors.js";
 import { activeIcps, getIcp, setIcpVersionCoverage } from "./icps.js";
 import { nextAccountState } from "./ingest.js";
 import { keys, SHARDS } from "./keys.js";
@@ -362,8 +363,7 @@ export async function processRescorePage(store: Store, msg: RescorePageMessage):
   } catch (e) {
     // Only a failed page condition means a duplicate message did this page. A cancellation for
     // throttling or a conflicting transaction (the job item is shared by every shard) is retried.
-    const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-    if ((e as Error).name === "TransactionCanceledException" && reasons?.[0]?.Code === "ConditionalCheckFailed") return;
+    if (cancelledBy(e, 0)) return;
     throw e;
   }
   if (!done) {
@@ -390,7 +390,7 @@ async function completeIfDone(store: Store, ws: string, id: string): Promise<voi
     );
     job = withoutKeys(res.Attributes ?? {}) as RescoreJob;
   } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return;
+    if (conditionFailed(e)) return;
     throw e;
   }
   // The coverage of the version this job scored with becomes part of that version's record.

@@ -9,6 +9,7 @@ import {
 } from "@icp/core";
 import { inParallel, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import {
   accountEnrollments,
   EnrollError,
@@ -191,7 +192,7 @@ async function saveRouteState(
     );
     return true;
   } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return false;
+    if (conditionFailed(e)) return false;
     throw e;
   }
 }

@@ -21,6 +21,7 @@ import {
 } from "@icp/core";
 import { batchGet, sleep } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { queryAll, withoutKeys } from "./query.js";
 
@@ -156,8 +157,8 @@ export type Reservation = ({ ok: true } | Extract<CapDecision, { ok: false }>) &
   limits: ChannelLimits;
 };
 
-const conditionFailed = (e: unknown) =>
-  (e as Error).name === "ConditionalCheckFailedException" || (e as Error).name === "TransactionCanceledException";
+/** The reservation was refused: a cap's condition held no more, or a concurrent transaction won. */
+const refused = (e: unknown) => conditionFailed(e) || (e as Error).name === "TransactionCanceledException";
 
 /**
  * Reserve one send of `channel` for `sender` at `now`, atomically: the day item's count must
@@ -272,7 +273,7 @@ export async function reserveCapacity(
       await store.ddb.send(new TransactWriteCommand({ TransactItems: items }));
       return { ok: true, limits };
     } catch (e) {
-      if (!conditionFailed(e)) throw e;
+      if (!refused(e)) throw e;
     }
     // Refused: read the usage to tell the caller how long to wait (or retry a lost race).
     const usage = await readUsage(store, ws, sender.id, channel, now);

@@ -2,6 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { normalizeDomain } from "@icp/core";
 import { batchGet } from "./batch.js";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 
 /**
@@ -82,7 +83,7 @@ export async function addSuppression(
     );
     return entry;
   } catch (e) {
-    if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+    if (!conditionFailed(e)) throw e;
     const existing = await batchGet(store, [keys.suppression(ws, kind, value)]);
     const item = [...existing.values()][0];
     return item ? toSuppression(item) : entry;

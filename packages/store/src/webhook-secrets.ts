@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
+import { conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 
 /**
@@ -42,7 +43,7 @@ export async function claimWebhookSignature(store: Store, ws: string, sig: strin
     );
     return true;
   } catch (e) {
-    if ((e as Error).name === "ConditionalCheckFailedException") return false;
+    if (conditionFailed(e)) return false;
     throw e;
   }
 }

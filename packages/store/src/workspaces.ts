@@ -1,6 +1,6 @@
 import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
-import { cancelledBy } from "./dynamo-errors.js";
+import { cancelledBy, conditionFailed } from "./dynamo-errors.js";
 import { keys } from "./keys.js";
 import { pristineLease } from "./lease.js";
 
@@ -33,6 +33,6 @@ export async function ensureWorkspace(store: Store, workspaceId: string, name: s
   }
   // A lease item without its workspace item (accounts may exist: not pristine) or a conflict.
   await store.ddb.send(new PutCommand(put)).catch((e) => {
-    if (e.name !== "ConditionalCheckFailedException") throw e;
+    if (!conditionFailed(e)) throw e;
   });
 }
