@@ -13,12 +13,12 @@ import {
   type Tier,
   type TierChangedEvent,
 } from "@icp/core";
+import { nextAccountState } from "./account-state.js";
 import { type AccountRecord, tierChangedEvent, toAccount, writeWithRetry } from "./accounts.js";
 import { batchGet, inParallel } from "./batch.js";
 import type { Store } from "./clients.js";
 import { cancelledBy, conditionFailed } from "./dynamo-errors.js";
 import { activeIcps, getIcp, setIcpVersionCoverage } from "./icps.js";
-import { nextAccountState } from "./ingest.js";
 import { keys, SHARDS } from "./keys.js";
 import { queryAll, withoutKeys } from "./query.js";
 import { publish, publishTierChanges } from "./queue.js";

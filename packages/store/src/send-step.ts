@@ -30,7 +30,8 @@ import { getSender, pickSender, reserveCapacity } from "./senders.js";
 import { beginSend, finishSend, getSendRecord, type SendRecord } from "./sends.js";
 import { getSequenceVersion } from "./sequences.js";
 import { isSuppressed } from "./suppression.js";
-import { createTask, ensureWebhookSecret } from "./tasks.js";
+import { createTask } from "./tasks.js";
+import { ensureWebhookSecret } from "./webhook-secrets.js";
 
 /**
  * The send worker's logic for one claimed step (functions/send.ts is the SQS wrapper).
