@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { amount } from "./numbers.js";
-import { TimeZone } from "./windows.js";
+import { TimeZone } from "./time-zones.js";
 
 /** Kinds of intent signal an account can carry (from imports or the signals API). */
 export const SignalType = z.enum([

@@ -24,5 +24,6 @@ export * from "./sequence.js";
 export * from "./sequence-diff.js";
 export * from "./stable-json.js";
 export * from "./templates.js";
+export * from "./time-zones.js";
 export * from "./tracking.js";
 export * from "./windows.js";

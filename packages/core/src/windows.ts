@@ -1,44 +1,12 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { type Delay, SendingWindow } from "./sequence.js";
+import { canonicalTimeZone, isTimeZone } from "./time-zones.js";
 
 /**
  * Sending windows in the recipient's time zone, with nothing but Intl: local wall time <-> UTC
  * conversion that is right across DST changes (a wall time in a spring-forward gap moves to
  * just after it; an ambiguous one in a fall-back overlap takes its first occurrence).
  */
-
-const zoneCache = new Map<string, boolean>();
-
-/** True for an IANA zone name this runtime knows ("Europe/Berlin", "UTC"). */
-export function isTimeZone(tz: string): boolean {
-  const hit = zoneCache.get(tz);
-  if (hit !== undefined) return hit;
-  let ok = false;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    ok = tz.length > 0 && tz.length <= 64;
-  } catch {
-    ok = false;
-  }
-  if (zoneCache.size < 10_000) zoneCache.set(tz, ok);
-  return ok;
-}
-
-let byLowerCase: Map<string, string> | undefined;
-/** The zone's usual spelling ("europe/berlin" -> "Europe/Berlin"); names are kept, not replaced by ICU's aliases. */
-export function canonicalTimeZone(tz: string): string {
-  byLowerCase ??= new Map(Intl.supportedValuesOf("timeZone").map((z) => [z.toLowerCase(), z]));
-  return byLowerCase.get(tz.toLowerCase()) ?? tz;
-}
-
-/** An IANA time zone, validated and canonicalized. */
-export const TimeZone = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .refine(isTimeZone, { message: "not an IANA time zone (e.g. Europe/Berlin, America/New_York)" })
-  .transform(canonicalTimeZone);
 
 /**
  * Workspace sending settings: the default window (its zone is the last fallback after the
