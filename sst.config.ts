@@ -2,7 +2,7 @@
 
 /**
  * AWS infrastructure, built generically from the resource manifest
- * (packages/store/src/manifest.ts) that the local stack is built from too, so both declare the
+ * (packages/store/src/infra/manifest.ts) that the local stack is built from too, so both declare the
  * same table, indexes, queues and schedules. test/infra/contract.test.ts holds them together;
  * `npm run check:infra` type-checks this file against SST's platform types.
  */
@@ -16,7 +16,9 @@ export default $config({
     };
   },
   async run() {
-    const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import("./packages/store/src/manifest");
+    const { API, QUEUES, SCHEDULES, TABLE, dlqName, visibilityTimeout } = await import(
+      "./packages/store/src/infra/manifest"
+    );
     const { externalFor } = await import("./scripts/lambda-bundle.mjs");
     const { dashboardCopyFiles } = await import("./packages/api/src/dashboard/assets");
 

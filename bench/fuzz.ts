@@ -751,15 +751,15 @@ export async function fuzzContext(app: App, apiKey: string): Promise<FuzzContext
 /** What earlier runs found, for the record (the summary of one run only shows that run). */
 const HISTORY = [
   "GET /v1/imports/{id}?errorsCursor=<not one we returned> -> 500 (DynamoDB ValidationException on the " +
-    "start key): fixed in packages/api/src/routes/imports.ts, now 400",
+    "start key): fixed in packages/api/src/routes/ingest/imports.ts, now 400",
   "/v1/accounts/{ref} with a malformed %-escape (%ff, 1u%25) -> 500 URIError (the ref was decoded twice): " +
-    "fixed in packages/store/src/accounts.ts",
+    "fixed in packages/store/src/accounts/account-records.ts",
   "numbers outside DynamoDB's range (amount 4e-323, ICP range min 2.9e-190) -> 500; in an import such a row " +
-    "failed its whole ingest chunk: fixed by storableNumber() in packages/core/src/numbers.ts",
+    "failed its whole ingest chunk: fixed by storableNumber() in packages/core/src/shared/numbers.ts",
   "numbers above 2^53 (outcome amount 999999999999997800) -> 500 from the DynamoDB document client, and again " +
     "a failed ingest chunk in imports: fixed by capping storableNumber() at Number.MAX_SAFE_INTEGER",
   "parseCsv line numbers off with CRLF inside quoted cells, lone-CR line endings and whitespace-only lines, " +
-    "and an unclosed quote reported past the end of the file: fixed in packages/core/src/import-rows.ts",
+    "and an unclosed quote reported past the end of the file: fixed in packages/core/src/ingest/import-rows.ts",
 ];
 
 const API_RUNS = Number(process.env.FUZZ_API_RUNS ?? 10_000);

@@ -60,7 +60,7 @@ const previous: Case = {
   pollers: 4,
   reimport: false,
 };
-/** What packages/store/src/ingest.ts does now: A (TransactWriteItems of <= 100) + B (tier changes batched per chunk). */
+/** What packages/store/src/ingest/ingest-chunk.ts does now: A (TransactWriteItems of <= 100) + B (tier changes batched per chunk). */
 const now: Case = {
   ...previous,
   name: "A+B (= current store code): TransactWriteItems per 100 accounts, 1 route message per chunk",

@@ -1,5 +1,5 @@
 /**
- * A copy of packages/store/src/ingest.ts `ingestChunk` with per-phase timers and switches
+ * A copy of packages/store/src/ingest/ingest-chunk.ts `ingestChunk` with per-phase timers and switches
  * for the variants the profile measures. Bench-only: the store's code is not changed.
  *
  * accountWrite:

@@ -305,8 +305,8 @@ describe("sst.config.ts", () => {
 
   it("declares resources for whatever the manifest lists (a new queue and schedule need no infra edit)", async () => {
     vi.resetModules();
-    vi.doMock("../../packages/store/src/manifest.ts", async (original) => {
-      const m = (await original()) as typeof import("../../packages/store/src/manifest.js");
+    vi.doMock("../../packages/store/src/infra/manifest.ts", async (original) => {
+      const m = (await original()) as typeof import("../../packages/store/src/infra/manifest.js");
       return {
         ...m,
         QUEUES: [...m.QUEUES, { ...m.QUEUES[0], name: "ExtraQueue", handler: "functions/extra.handler", batchSize: 7 }],
@@ -337,7 +337,7 @@ describe("sst.config.ts", () => {
       const links = (cron.args.function as FunctionArgs).link as unknown[];
       expect(links.map(refPath)).toEqual(expect.arrayContaining(["ExtraQueue", "ExtraQueueDlq"]));
     } finally {
-      vi.doUnmock("../../packages/store/src/manifest.ts");
+      vi.doUnmock("../../packages/store/src/infra/manifest.ts");
       vi.resetModules();
     }
   });

@@ -306,7 +306,7 @@ describe("ingest through the queue into DynamoDB Local", () => {
   });
 });
 
-/** The workspace's ingest lease item (packages/store/src/lease.ts). */
+/** The workspace's ingest lease item (packages/store/src/accounts/ingest-lease.ts). */
 const lease = async (ws: string) =>
   (
     await s.store.ddb.send(

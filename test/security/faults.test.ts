@@ -513,7 +513,7 @@ function putItems(command: string, input: Record<string, unknown>): Record<strin
   if (command === "TransactWriteItemsCommand")
     return ((input.TransactItems ?? []) as Put[]).flatMap((t) => (t.Put?.Item ? [t.Put.Item] : []));
   if (command === "BatchWriteItemCommand") {
-    // New accounts of a chunk holding an ingest lease grant (packages/store/src/lease.ts).
+    // New accounts of a chunk holding an ingest lease grant (packages/store/src/accounts/ingest-lease.ts).
     type Req = { PutRequest?: { Item?: Record<string, unknown> } };
     const tables = Object.values((input.RequestItems ?? {}) as Record<string, Req[]>);
     return tables.flat().flatMap((r) => (r.PutRequest?.Item ? [r.PutRequest.Item] : []));

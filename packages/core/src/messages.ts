@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountInput, Tier } from "./account.js";
+import { AccountInput, Tier } from "./accounts/index.js";
 
 /** One slice of an import on the ingest queue; domains are unique within an import. */
 export const IngestChunkMessage = z.object({

@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 
-/** Attributes `deadLetter` (packages/store/src/queue.ts) puts on a poison message; dropped when it is moved back. */
+/** Attributes `deadLetter` (packages/store/src/infra/queue.ts) puts on a poison message; dropped when it is moved back. */
 export const DEAD_LETTER_ATTRIBUTES = ["reason", "sourceQueue", "originalMessageId", "failedAt"] as const;
 
 export type RedriveOptions = {

@@ -75,7 +75,7 @@ type Loaded = {
 /**
  * Import every handler module (the queues', the schedules' and the API's). Their environment
  * (table, queue URLs) is read when they handle something, not when they are imported (see
- * packages/store/src/config.ts, `storeFromEnv`), so this overlaps with DynamoDB Local's start;
+ * packages/store/src/infra/config.ts, `storeFromEnv`), so this overlaps with DynamoDB Local's start;
  * only the Powertools settings, read at import, must be in place before.
  */
 async function loadHandlers(): Promise<Loaded> {

@@ -1,10 +1,8 @@
-import { deleteAccount } from "./accounts.js";
-import { batchDelete } from "./batch.js";
-import type { Store } from "./clients.js";
-import { accountEnrollments } from "./enrollments.js";
-import { keys } from "./keys.js";
-import { queryAll } from "./query.js";
-import { taskId } from "./tasks.js";
+import { deleteAccount } from "./accounts/index.js";
+import type { Store } from "./infra/index.js";
+import { batchDelete, keys, queryAll } from "./infra/index.js";
+import { taskId } from "./sending/index.js";
+import { accountEnrollments } from "./sequencing/index.js";
 
 /**
  * Erase an account on request: its enrollments with their send records and tasks (rendered

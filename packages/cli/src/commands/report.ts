@@ -12,7 +12,7 @@ export const reportOptions = {
   format: { type: "string" },
 } as const;
 
-/** What GET /v1/reports/engagement groups by (packages/store/src/reports.ts GROUP_BY). */
+/** What GET /v1/reports/engagement groups by (packages/store/src/reports/engagement-report.ts GROUP_BY). */
 export const REPORT_GROUPS = ["segment", "tier", "icp", "sequence", "step", "channel", "variant"] as const;
 
 type Row = {

@@ -1,0 +1,35 @@
+export {
+  CLAIM_RENEW_MS,
+  CLAIM_TTL_MS,
+  claimBatch,
+  doneBatches,
+  EventBatchBusyError,
+  expiresAt,
+  markDone,
+  recording,
+  rememberDone,
+  renewClaim,
+} from "./claims.js";
+export { applyCounters } from "./counters.js";
+export {
+  type EngagementItem,
+  type EngagementSummary,
+  engagementItem,
+  engagementMarkers,
+  engagementSummary,
+  getEngagement,
+  type Pending,
+  toEngagement,
+} from "./engagement-item.js";
+export { eventsBetween, recentEvents } from "./reads.js";
+export {
+  dimsOfAccount,
+  type EventEffects,
+  eventAccountId,
+  MAX_IDS_PER_ACCOUNT,
+  publishEvents,
+  type RecordResult,
+  recordEvents,
+  timelineItem,
+} from "./record-events.js";
+export { COUNTER_SHARDS, EVENT_DAY_SHARDS, hash, shardOf } from "./shards.js";

@@ -1,0 +1,27 @@
+export {
+  type ActivityItem,
+  type CoverageWarning,
+  countAccountsByTier,
+  coverageWarnings,
+  recentActivity,
+  type TierCountFilter,
+} from "./dashboard.js";
+export {
+  type ConversionGroup,
+  defaultRange,
+  type EngagementReport,
+  engagementReport,
+  type FunnelStep,
+  funnelReport,
+  GROUP_BY,
+  type GroupBy,
+  type IcpLiftReport,
+  icpLiftReport,
+  type ReportFilter,
+  readCounters,
+  type SequenceFunnel,
+  type TierStats,
+  type VariantComparison,
+  type VariantStats,
+  variantReport,
+} from "./engagement-report.js";

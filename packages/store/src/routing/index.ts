@@ -1,0 +1,7 @@
+export {
+  getRoutingRules,
+  putRoutingRules,
+  type RouteOutcome,
+  type RouteResult,
+  routeTierChanges,
+} from "./route-tier-changes.js";
