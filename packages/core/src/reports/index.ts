@@ -1,20 +1,4 @@
 export {
-  type BacktestStats,
-  backtestStats,
-  type Coverage,
-  coverage,
-  icpLift,
-  type LabelledResult,
-  LIFT_BANDS,
-  type LiftBand,
-  liftBand,
-  MIN_LABELLED,
-  type Outcome,
-  type Rate,
-  TOO_BROAD_SHARE,
-  TOO_NARROW_SHARE,
-} from "./lift.js";
-export {
   addMetrics,
   countsOf,
   csvCell,

@@ -1,6 +1,6 @@
 import type { AccountFacts, Tier } from "../accounts/index.js";
-import { type BacktestStats, backtestStats, type Coverage, coverage, type Outcome } from "../reports/index.js";
 import type { Icp } from "./icp.js";
+import { type BacktestStats, backtestStats, type Coverage, coverage, type Outcome } from "./lift.js";
 import { compileIcp } from "./scoring.js";
 
 export type LabelledAccount = { domain: string; facts: AccountFacts; outcome: Outcome };

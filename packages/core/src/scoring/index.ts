@@ -22,6 +22,22 @@ export {
 } from "./icp.js";
 export { diffIcp, type IcpChange } from "./icp-diff.js";
 export {
+  type BacktestStats,
+  backtestStats,
+  type Coverage,
+  coverage,
+  icpLift,
+  type LabelledResult,
+  LIFT_BANDS,
+  type LiftBand,
+  liftBand,
+  MIN_LABELLED,
+  type Outcome,
+  type Rate,
+  TOO_BROAD_SHARE,
+  TOO_NARROW_SHARE,
+} from "./lift.js";
+export {
   type BreakdownLine,
   type CompiledIcp,
   compileIcp,
