@@ -558,15 +558,6 @@ export function requestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   return fc.oneof({ weight: 19, arbitrary: documented }, { weight: 1, arbitrary: undocumented });
 }
 
-/**
- * 5xx found by this fuzzer in code outside its authors' remit while a fix is pending, each with
- * where to fix it: counted apart from new findings, so the test stays red only for new ones.
- * Empty now: everything found so far (HISTORY below) is fixed, and the fuzzer holds the line.
- */
-export const KNOWN_ISSUES: { id: string; where: string; matches: (r: FuzzRequest, status: number) => boolean }[] = [];
-
-export const knownIssue = (r: FuzzRequest, status: number) => KNOWN_ISSUES.find((k) => k.matches(r, status));
-
 export function describeRequest(r: FuzzRequest): string {
   const type = r.headers["content-type"] ? `, ${r.headers["content-type"]}` : "";
   const body =
@@ -774,7 +765,6 @@ async function fuzzApi(app: App, ctx: FuzzContext) {
   const byStatus: Record<string, number> = {};
   const byKind: Record<string, number> = {};
   const findings: Finding[] = [];
-  const known: Record<string, { count: number; example: string }> = {};
   let done = 0;
   for (let batch = 0; done < API_RUNS; batch++) {
     const reqs = fc.sample(requestArb(ctx), { numRuns: Math.min(BATCH, API_RUNS - done), seed: SEED + batch });
@@ -789,12 +779,6 @@ async function fuzzApi(app: App, ctx: FuzzContext) {
             const res = await send(app, r);
             status = String(res.status);
             problem = await checkResponse(res, r.path);
-            const issue = problem ? knownIssue(r, res.status) : undefined;
-            if (issue) {
-              known[issue.id] ??= { count: 0, example: describeRequest(r) };
-              (known[issue.id] as { count: number }).count++;
-              problem = undefined;
-            }
           } catch (e) {
             problem = `request threw ${(e as Error).message}`;
           }
@@ -807,7 +791,7 @@ async function fuzzApi(app: App, ctx: FuzzContext) {
     done += reqs.length;
     log(`api: ${done}/${API_RUNS} requests, ${findings.length} findings`);
   }
-  return { byStatus, byKind, findings, known };
+  return { byStatus, byKind, findings };
 }
 
 function fuzzParsers() {
@@ -892,7 +876,6 @@ export async function run(): Promise<BenchResult> {
       .map(([k, n]) => `${k} ${fmt(n)}`)
       .join(", ");
     const findings = [...api.findings, ...parsers.findings];
-    const knownCount = Object.values(api.known).reduce((n, k) => n + k.count, 0);
     const oneLine = (t: string, max: number) => t.replace(/\s+/g, " ").replaceAll("`", "'").slice(0, max);
     const o = parsers.outcome;
     const parsed = (ok: number, rowErrors: number, fileErrors: number) =>
@@ -912,18 +895,8 @@ Command: \`npx tsx bench/fuzz.ts --record\` (FUZZ_SEED=${SEED} replays this run)
 ${rows.join("\n")}
 
 API bodies by generator: ${kinds}.
-5xx or undocumented statuses: **${fivexx}**, of which known and reported (below): ${fmt(knownCount)}; new contract
+5xx or undocumented statuses: **${fivexx}**; contract
 violations (status, content type, problem+json shape, parser exceptions/lines/fields): **${findings.length}**.${
-      Object.keys(api.known).length
-        ? `\n\nKnown issues (500s outside this bench's files, each with where to fix it):\n${Object.entries(api.known)
-            .map(
-              ([id, k]) =>
-                `- \`${id}\` ×${fmt(k.count)}: ${KNOWN_ISSUES.find((i) => i.id === id)?.where} ` +
-                `— e.g. \`${oneLine(k.example, 200)}\``,
-            )
-            .join("\n")}`
-        : ""
-    }${
       findings.length
         ? `\n\nNew findings (first 20):\n${findings
             .slice(0, 20)

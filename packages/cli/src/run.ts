@@ -9,7 +9,7 @@ const USAGE = `usage: icp <command> [options]
 commands:
   import <file.csv|file.json> [--idempotency-key K] [--no-wait]
       upload accounts, show progress until scored, then rejected rows and accounts per tier;
-      files over 20 MB or 90,000 rows go as several uploads (keys K-part-1, K-part-2, …)
+      files over 5 MB or 90,000 rows go as several uploads (keys K-part-1, K-part-2, …)
   accounts [--tier priority|nurture|generic|disqualified] [--segment S] [--limit N]
       list accounts, best score first (default limit 50)
   report [--by segment|tier|icp|sequence|step|channel|variant] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
