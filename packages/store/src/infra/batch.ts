@@ -1,12 +1,12 @@
 import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
+import { type Backoff, backoff } from "./retry.js";
 
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Full-jitter exponential backoff, as AWS recommends for UnprocessedItems. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+const UNPROCESSED: Backoff = { baseMs: 25, capMs: 2000 };
 const MAX_ATTEMPTS = 10;
 
 async function inParallel<T>(jobs: readonly T[], limit: number, run: (job: T) => Promise<void>) {
@@ -66,7 +66,7 @@ async function batchWrite(store: Store, requests: readonly Item[], concurrency: 
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt >= MAX_ATTEMPTS)
         throw new Error(`BatchWriteItem: ${pending.length} items unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await backoff(attempt);
+      if (attempt > 0) await backoff(attempt, UNPROCESSED);
       const res = await store.ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       pending = (res.UnprocessedItems?.[table] ?? []) as Item[];
     }
@@ -89,7 +89,7 @@ export async function batchGet(
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt >= MAX_ATTEMPTS)
         throw new Error(`BatchGetItem: ${pending.length} keys unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await backoff(attempt);
+      if (attempt > 0) await backoff(attempt, UNPROCESSED);
       const res = await store.ddb.send(
         new BatchGetCommand({
           RequestItems: {
@@ -110,4 +110,4 @@ export async function batchGet(
   return found;
 }
 
-export { chunks, inParallel, sleep };
+export { chunks, inParallel };

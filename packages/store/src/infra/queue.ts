@@ -1,11 +1,13 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { TierChangeBatch, TierChangedEvent } from "@icp/core";
-import { sleep } from "./batch.js";
 import type { Store } from "./clients.js";
 import type { QueueName } from "./manifest.js";
+import { type Backoff, backoff } from "./retry.js";
 
 /** SQS caps a batch at 10 entries and 256 KiB; stay under with room for attributes. */
 const MAX_BATCH_BYTES = 240 * 1024;
+/** Failed entries go again after 100, 200, … 1600 ms (6 attempts). */
+const FAILED_ENTRIES: Backoff = { baseMs: 50, capMs: 1600, jitter: "none" };
 
 /** Publish messages (JSON) to a queue in batches, retrying failed entries; throws if any is never accepted. */
 export async function publish(store: Store, queue: QueueName, messages: readonly unknown[]): Promise<void> {
@@ -19,7 +21,7 @@ export async function publish(store: Store, queue: QueueName, messages: readonly
     bytes = 0;
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt >= 6) throw new Error(`SendMessageBatch to ${queue}: ${pending.length} messages not accepted`);
-      if (attempt > 0) await sleep(50 * 2 ** attempt);
+      if (attempt > 0) await backoff(attempt, FAILED_ENTRIES);
       const res = await store.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: pending }));
       const failed = new Set((res.Failed ?? []).map((f) => f.Id));
       pending = pending.filter((e) => failed.has(e.Id));
