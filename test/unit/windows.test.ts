@@ -112,7 +112,7 @@ describe("nextWindowOpening", () => {
     it("America/New_York: a window opening at 02:30 on the spring-forward day opens right after the gap", () => {
       const w = W({ start: "02:30", end: "05:00", days: [1, 2, 3, 4, 5, 6, 7] });
       const r = nextWindowOpening(new Date("2026-03-08T05:00:00Z"), w, "America/New_York"); // 00:00 EST
-      expect(r.toISOString()).toBe("2026-03-08T07:30:00.000Z"); // 03:30 EDT
+      expect(r.toISOString()).toBe("2026-03-08T07:00:00.000Z"); // 03:00 EDT, the jump itself (was 03:30: an hour late)
       expect(isInsideWindow(r, w, "America/New_York")).toBe(true);
     });
 

@@ -5,7 +5,8 @@ import { type Delay, SendingWindow } from "./sequence.js";
 /**
  * Sending windows in the recipient's time zone, with nothing but Intl: local wall time <-> UTC
  * conversion that is right across DST changes (a wall time in a spring-forward gap moves to
- * just after it; an ambiguous one in a fall-back overlap takes its first occurrence).
+ * the end of the gap, the instant of the jump; an ambiguous one in a fall-back overlap takes its
+ * first occurrence).
  */
 
 /**
@@ -82,26 +83,58 @@ function offsetAt(t: number, tz: string): number {
   return asUtc - Math.floor(t / 1000) * 1000;
 }
 
-/** Local date + seconds of the day -> the UTC instant (gap: just after it; overlap: first occurrence). */
-function zonedInstant(year: number, month: number, day: number, secondOfDay: number, tz: string): number {
-  const wall = Date.UTC(year, month - 1, day) + secondOfDay * 1000;
-  const o1 = offsetAt(wall, tz);
-  const t1 = wall - o1;
-  const o2 = offsetAt(t1, tz);
-  if (o1 === o2) {
-    // Overlap: an hour earlier may show the same wall time too (the first occurrence).
-    const o0 = offsetAt(t1 - 3 * 3_600_000, tz);
-    if (o0 !== o1 && wall - o0 < t1 && offsetAt(wall - o0, tz) === o0) return wall - o0;
-    return t1;
+const DAY_MS = 86_400_000;
+
+/**
+ * The first whole second in (lo, hi] whose offset differs from `lo`'s: the zone's transition
+ * between two instants with different offsets (assumes at most one transition between them).
+ */
+function transitionBetween(lo: number, hi: number, tz: string): number {
+  const before = offsetAt(lo, tz);
+  let a = Math.floor(lo / 1000);
+  let b = Math.ceil(hi / 1000);
+  while (b - a > 1) {
+    const mid = Math.floor((a + b) / 2);
+    if (offsetAt(mid * 1000, tz) === before) a = mid;
+    else b = mid;
   }
-  const t2 = wall - o2;
-  const matches = (t: number, o: number) => offsetAt(t, tz) === o;
-  const ok1 = matches(t1, o1);
-  const ok2 = matches(t2, o2);
-  if (ok1 && ok2) return Math.min(t1, t2);
-  if (ok1) return t1;
-  if (ok2) return t2;
-  return Math.max(t1, t2); // in a gap: the wall time shifted by the gap, i.e. just after it
+  return b * 1000;
+}
+
+/**
+ * Every instant at which the zone's clock shows this local date and time, earliest first: one,
+ * two in a fall-back overlap, none in a spring-forward gap. The offsets tried are those in force
+ * a day either side, which covers any zone with at most one transition in two days.
+ */
+function wallInstants(year: number, month: number, day: number, secondOfDay: number, tz: string): number[] {
+  const wall = Date.UTC(year, month - 1, day) + secondOfDay * 1000;
+  const offsets = new Set([offsetAt(wall - DAY_MS, tz), offsetAt(wall, tz), offsetAt(wall + DAY_MS, tz)]);
+  return [...offsets]
+    .map((o) => wall - o)
+    .filter((t) => offsetAt(t, tz) === wall - t)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Local date + seconds of the day -> the UTC instant. Overlap: the first occurrence. Gap: the
+ * transition itself, the first instant after the gap (02:30 on the night clocks jump 02:00 ->
+ * 03:00 is 03:00, not 03:30: a window opening at 02:30 is open from the jump on).
+ */
+function zonedInstant(year: number, month: number, day: number, secondOfDay: number, tz: string): number {
+  const [first] = wallInstants(year, month, day, secondOfDay, tz);
+  if (first !== undefined) return first;
+  const wall = Date.UTC(year, month - 1, day) + secondOfDay * 1000;
+  const before = offsetAt(wall - DAY_MS, tz);
+  const after = offsetAt(wall + DAY_MS, tz);
+  return transitionBetween(wall - Math.max(before, after), wall - Math.min(before, after), tz);
+}
+
+/** The zone's transition during a local date, if it has one (a day on which clocks change). */
+function transitionOn(year: number, month: number, day: number, tz: string): number | undefined {
+  const midnight = Date.UTC(year, month - 1, day);
+  const lo = midnight - offsetAt(midnight, tz);
+  const hi = midnight + DAY_MS - offsetAt(midnight + DAY_MS, tz);
+  return offsetAt(lo, tz) === offsetAt(hi, tz) ? undefined : transitionBetween(lo, hi, tz);
 }
 
 const dayKey = (y: number, m: number, d: number) =>
@@ -149,6 +182,20 @@ export const MAX_JITTER_MS = 20 * 60_000;
 const HORIZON_DAYS = 800;
 
 /**
+ * The earliest instant from `t` on at which the window opens on a local date: the start's wall
+ * time (either occurrence in a fall-back overlap), or the clock change itself when it jumps over
+ * the start (spring forward) or back into the window (fall back).
+ */
+function firstOpeningOn(y: number, m: number, d: number, window: SendingWindow, tz: string, t: number) {
+  const candidates = [...wallInstants(y, m, d, minutesOf(window.start) * 60, tz), transitionOn(y, m, d, tz)];
+  let first: number | undefined;
+  for (const c of candidates)
+    if (c !== undefined && c >= t && (first === undefined || c < first) && isInsideWindow(new Date(c), window, tz))
+      first = c;
+  return first;
+}
+
+/**
  * `at` itself when it is inside the window; otherwise the next opening in `tz`, plus a jitter
  * of up to ~20 minutes derived from `jitterSeed` (never reaching the window's end).
  */
@@ -162,8 +209,8 @@ export function nextWindowOpening(at: Date, window: SendingWindow, tz: string, j
   for (let i = 0; i < HORIZON_DAYS; i++) {
     const { y, m, d } = plusDays(l.year, l.month, l.day, i);
     if (!isSendingDay(window, y, m, d)) continue;
-    const opening = zonedInstant(y, m, d, start, tz);
-    if (opening < t || !isInsideWindow(new Date(opening), window, tz)) continue;
+    const opening = firstOpeningOn(y, m, d, window, tz, t);
+    if (opening === undefined) continue;
     const closing = zonedInstant(y, m, d, end, tz);
     if (!jitterSeed) return new Date(opening);
     const span = Math.min(MAX_JITTER_MS, closing - opening - 1000);
