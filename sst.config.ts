@@ -51,12 +51,19 @@ export default $config({
       return { spec, queue, dlq };
     });
 
+    // Required: signs tracking and unsubscribe links. `sst deploy` refuses to run until it is set
+    // (`npx sst secret set TrackingSecret "$(openssl rand -base64 32)"`), and the functions that
+    // use it refuse to work without it (packages/store/src/infra/config.ts: fail closed).
+    const trackingSecret = new sst.Secret("TrackingSecret");
+
     // Optional features, switched on by setting a secret (`npx sst secret set <Name> <value>`):
     // SST exposes set secrets to this program as SST_SECRET_<Name>, so nothing is created (and
-    // no value is demanded at deploy time) while they are unset.
+    // no value is demanded at deploy time) while they are unset. With `Email` linked the send
+    // worker mails through SES v2; its From is `MailFrom`, else the Email's sender address.
     const email = process.env.SST_SECRET_SesFromAddress
       ? new sst.aws.Email("Email", { sender: new sst.Secret("SesFromAddress").value })
       : undefined;
+    const mailFrom = process.env.SST_SECRET_MailFrom ? new sst.Secret("MailFrom") : undefined;
     const alarmTopic = process.env.SST_SECRET_AlarmEmail ? new sst.aws.SnsTopic("Alarms") : undefined;
     if (alarmTopic)
       new aws.sns.TopicSubscription("AlarmEmailSubscription", {
@@ -65,13 +72,31 @@ export default $config({
         endpoint: new sst.Secret("AlarmEmail").value,
       });
 
-    // Every function gets the table, every queue (config.ts reads all of them at start) and every
-    // DLQ (workers put a poison message there at once, with its reason), and the same runtime and
-    // bundling as `npm run build` measures (SST adds the createRequire banner).
-    const link = [table, ...queues.flatMap((q) => [q.queue, q.dlq]), ...(email ? [email] : [])];
+    // A custom domain goes here: `new sst.aws.ApiGatewayV2(API.name, { domain: "api.example.com" })`;
+    // `api.url` is then that domain, and so are the links in mail. Every route is throttled
+    // (a token bucket per route: 500 requests/s sustained, bursts of 1,000) so that a runaway client
+    // meets 429s before the account's Lambda concurrency (1,000 by default) runs out.
+    const api = new sst.aws.ApiGatewayV2(API.name, {
+      transform: { stage: { defaultRouteSettings: { throttlingRateLimit: 500, throttlingBurstLimit: 1000 } } },
+    });
+    // The API's public URL as a linkable value: the links in mail point at it.
+    const publicUrl = new sst.Linkable("PublicUrl", { properties: { url: api.url } });
+
+    // Every function gets the table, every queue (config.ts reads all of them at start), every
+    // DLQ (workers put a poison message there at once, with its reason) and the settings of
+    // config.ts, and the same runtime and bundling as `npm run build` measures (SST adds the
+    // createRequire banner).
+    const link = [
+      table,
+      ...queues.flatMap((q) => [q.queue, q.dlq]),
+      trackingSecret,
+      publicUrl,
+      ...(email ? [email] : []),
+      ...(mailFrom ? [mailFrom] : []),
+    ];
     const fn = (kind: "api" | "worker" | "schedule", handler: string, timeout: number, memory?: number) => ({
       handler,
-      runtime: "nodejs20.x" as const,
+      runtime: "nodejs22.x" as const,
       timeout: `${timeout} seconds` as const,
       ...(memory ? { memory: `${memory} MB` as const } : {}),
       link,
@@ -110,8 +135,6 @@ export default $config({
         function: fn("schedule", s.handler, s.timeout),
       });
 
-    // A custom domain goes here: `new sst.aws.ApiGatewayV2(API.name, { domain: "api.example.com" })`.
-    const api = new sst.aws.ApiGatewayV2(API.name);
     // The dashboard's static files (chart.js…) ship as files beside the bundle, read on first request.
     api.route("$default", { ...fn("api", API.handler, API.timeout, API.memory), copyFiles: dashboardCopyFiles() });
 

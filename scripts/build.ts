@@ -79,7 +79,7 @@ export async function buildBundle(handler: string, kind: BundleKind, outDir = OU
     bundle: true,
     format: "esm",
     platform: "node",
-    target: "node20",
+    target: "node22",
     // ESM entry points of dual packages tree-shake better than their CommonJS builds.
     mainFields: ["module", "main"],
     minify: true,

@@ -26,7 +26,7 @@ async function bundle(name: string, contents: string): Promise<{ code: string; i
     bundle: true,
     format: "esm",
     platform: "node",
-    target: "node20",
+    target: "node22",
     mainFields: ["module", "main"],
     minify: true,
     write: false,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, type ReceiveMessageCommandInput } from "@aws-sdk/client-sqs";
 import { type Stack, startStack } from "@icp/local";
-import { API, configToEnv, dlqName, QUEUES, SCHEDULES, TABLE } from "@icp/store";
+import { API, configToEnv, dlqName, QUEUES, SCHEDULES, settingsToEnv, TABLE } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { externalFor } from "../../scripts/lambda-bundle.mjs";
 import { type Declared, evaluateSstConfig, refPath } from "./sst-fake.js";
@@ -175,9 +175,11 @@ beforeAll(async () => {
     onWorkerError: () => {},
   });
   localTopology = await readLocalTopology();
-  linkedLocally = Object.keys(configToEnv(stack.cfg))
+  // MailFrom: linked in AWS only when its secret is set (the From is else the Email's sender).
+  linkedLocally = Object.keys({ ...configToEnv(stack.cfg), ...settingsToEnv(stack.settings) })
     .filter((k) => k.startsWith("SST_RESOURCE_"))
-    .map((k) => k.slice("SST_RESOURCE_".length));
+    .map((k) => k.slice("SST_RESOURCE_".length))
+    .filter((name) => name !== "MailFrom");
 });
 afterAll(() => stack?.stop());
 
@@ -233,14 +235,16 @@ describe("sst.config.ts", () => {
     }
   });
 
-  it("builds every function on nodejs20.x with Powertools' service name, linked to what the local stack links", () => {
+  it("builds every function on nodejs22.x with Powertools' service name, linked to what the local stack links", () => {
     const fns = functionsOf(declared);
     expect(fns.length).toBe(1 + QUEUES.length + SCHEDULES.length);
     // The local stack sets SST_RESOURCE_<Name> for each resource a handler may read, as SST's links do.
     const links = [...linkedLocally].sort();
-    expect(links).toEqual(expect.arrayContaining([TABLE.name, ...QUEUES.map((q) => q.name)]));
+    expect(links).toEqual(
+      expect.arrayContaining([TABLE.name, ...QUEUES.map((q) => q.name), "TrackingSecret", "PublicUrl"]),
+    );
     for (const { owner, fn } of fns) {
-      expect(fn.runtime, owner).toBe("nodejs20.x");
+      expect(fn.runtime, owner).toBe("nodejs22.x");
       expect((fn.environment as Record<string, string>).POWERTOOLS_SERVICE_NAME, owner).toBe("icp-sequencer");
       expect((fn.link as unknown[]).map(refPath).sort(), owner).toEqual(links);
       const kind = owner === API.name ? "api" : QUEUES.some((q) => q.name === owner) ? "worker" : "schedule";
@@ -271,6 +275,20 @@ describe("sst.config.ts", () => {
     }
   });
 
+  it("requires the tracking secret and links the API's public URL", () => {
+    expect(one("sst.Secret", "TrackingSecret").args).toEqual({});
+    const url = one("sst.Linkable", "PublicUrl").args as { properties: { url: unknown } };
+    expect(refPath(url.properties.url)).toBe(`${API.name}.url`);
+  });
+
+  it("throttles every API route by default (burst and steady rate)", () => {
+    const stage = (one("sst.aws.ApiGatewayV2", API.name).args.transform as { stage: Record<string, unknown> }).stage;
+    const limits = stage.defaultRouteSettings as { throttlingBurstLimit: number; throttlingRateLimit: number };
+    expect(limits.throttlingBurstLimit).toBeGreaterThan(0);
+    expect(limits.throttlingRateLimit).toBeGreaterThan(0);
+    expect(limits.throttlingBurstLimit).toBeGreaterThanOrEqual(limits.throttlingRateLimit);
+  });
+
   it("retains and protects prod data, and removes other stages", () => {
     return evaluateSstConfig().then(({ config }) => {
       expect(config.app({ stage: "prod" })).toMatchObject({ removal: "retain", protect: true, home: "aws" });
@@ -281,16 +299,18 @@ describe("sst.config.ts", () => {
   it("creates SES and alarm notifications only when their secrets are set", async () => {
     const types = (ds: Declared[]) => ds.map((d) => `${d.type} ${d.name}`);
     const off = types(declared);
-    expect(off.filter((t) => /Secret|Email|SnsTopic|sns\./.test(t))).toEqual([]);
+    expect(off.filter((t) => /Secret|Email|SnsTopic|sns\./.test(t))).toEqual(["sst.Secret TrackingSecret"]);
 
     const on = await evaluateSstConfig({
       SST_SECRET_SesFromAddress: "hello@example.com",
+      SST_SECRET_MailFrom: "sales@example.com",
       SST_SECRET_AlarmEmail: "o@x.io",
     });
     expect(types(on.declared)).toEqual(
       expect.arrayContaining([
         "sst.Secret SesFromAddress",
         "sst.aws.Email Email",
+        "sst.Secret MailFrom",
         "sst.Secret AlarmEmail",
         "sst.aws.SnsTopic Alarms",
         "aws.sns.TopicSubscription AlarmEmailSubscription",
@@ -298,7 +318,8 @@ describe("sst.config.ts", () => {
     );
     const email = on.declared.find((d) => d.type === "sst.aws.Email");
     expect(refPath(email?.args.sender)).toBe("SesFromAddress.value");
-    for (const { fn } of functionsOf(on.declared)) expect((fn.link as unknown[]).map(refPath)).toContain("Email");
+    for (const { fn } of functionsOf(on.declared))
+      expect((fn.link as unknown[]).map(refPath)).toEqual(expect.arrayContaining(["Email", "MailFrom"]));
     for (const a of on.declared.filter((d) => d.type === "aws.cloudwatch.MetricAlarm"))
       expect((a.args.alarmActions as unknown[]).map(refPath)).toEqual(["Alarms.arn"]);
   });
@@ -332,7 +353,7 @@ describe("sst.config.ts", () => {
       const cron = one("sst.aws.Cron", "ExtraSweep", ds);
       expect(cron.args).toMatchObject({
         schedule: "rate(1 hour)",
-        function: { handler: "functions/extra-sweep.handler", timeout: "300 seconds", runtime: "nodejs20.x" },
+        function: { handler: "functions/extra-sweep.handler", timeout: "300 seconds", runtime: "nodejs22.x" },
       });
       const links = (cron.args.function as FunctionArgs).link as unknown[];
       expect(links.map(refPath)).toEqual(expect.arrayContaining(["ExtraQueue", "ExtraQueueDlq"]));

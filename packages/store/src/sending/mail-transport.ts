@@ -5,12 +5,12 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import Mail from "nodemailer/lib/mailer";
 import SESTransport, { type SESTransportOptions } from "nodemailer/lib/ses-transport";
 import SMTPPool from "nodemailer/lib/smtp-pool";
-import type { Store } from "../infra/index.js";
-import { keys, queryPage, withoutKeys } from "../infra/index.js";
+import type { MailSettings, Store } from "../infra/index.js";
+import { keys, queryPage, requireSettings, withoutKeys } from "../infra/index.js";
 
 /**
  * Email transports behind one interface: SMTP (nodemailer; locally the capture server of
- * packages/local) and Amazon SES v2 (production, `ICP_MAIL_TRANSPORT=ses`). The Message-ID
+ * packages/local) and Amazon SES v2 (in AWS, whenever the `Email` resource is linked). The Message-ID
  * is ours and deterministic per enrollment step, so a transport retry is the same email.
  */
 export type OutboundMail = {
@@ -62,6 +62,7 @@ function viaNodemailer(
   name: string,
   t: Mail,
   extraHeaders: (m: OutboundMail) => Record<string, string> = () => ({}),
+  extraData: Record<string, unknown> = {},
 ): MailTransport {
   return {
     name,
@@ -74,36 +75,46 @@ function viaNodemailer(
         ...(m.html ? { html: m.html } : {}),
         messageId: m.messageId,
         headers: { ...m.headers, ...extraHeaders(m) },
+        ...extraData,
       });
       return { messageId: String(info.messageId ?? m.messageId) };
     },
   };
 }
 
-/** Amazon SES v2 through nodemailer's SES transport (credentials and region from the Lambda role). */
-export async function sesTransport(): Promise<MailTransport> {
+/**
+ * Amazon SES v2 through nodemailer's SES transport (credentials from the Lambda role). With the
+ * Email resource's configuration set, SES publishes its delivery events for this mail.
+ */
+export async function sesTransport(o: Omit<Extract<MailSettings, { kind: "ses" }>, "kind">): Promise<MailTransport> {
   const { SESv2Client, SendEmailCommand } = await import("@aws-sdk/client-sesv2");
-  const options: SESTransportOptions = { SES: { sesClient: new SESv2Client({}), SendEmailCommand } };
-  return viaNodemailer("ses", new Mail(new SESTransport(options), options));
+  const sesClient = new SESv2Client({ region: o.region, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+  const options: SESTransportOptions = { SES: { sesClient, SendEmailCommand } };
+  const data = o.configSet ? { ses: { ConfigurationSetName: o.configSet } } : {};
+  return viaNodemailer("ses", new Mail(new SESTransport(options), options), undefined, data);
 }
 
 let cached: { key: string; transport: Promise<MailTransport> } | undefined;
 
-/** The transport the environment selects: `ICP_MAIL_TRANSPORT=ses`, else SMTP at `ICP_SMTP_URL`. */
-export function mailTransportFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<MailTransport> {
-  const key = `${env.ICP_MAIL_TRANSPORT ?? ""}|${env.ICP_SMTP_URL ?? ""}`;
+/** The transport for these settings, built once per process (SMTP pools its connections). */
+export function mailTransport(settings: MailSettings): Promise<MailTransport> {
+  const key = JSON.stringify(settings);
   if (cached?.key === key) return cached.transport;
-  const transport =
-    env.ICP_MAIL_TRANSPORT === "ses"
-      ? sesTransport()
-      : env.ICP_SMTP_URL
-        ? Promise.resolve(smtpTransport(env.ICP_SMTP_URL))
-        : Promise.reject(new Error("no mail transport: set ICP_SMTP_URL or ICP_MAIL_TRANSPORT=ses"));
+  const transport = settings.kind === "ses" ? sesTransport(settings) : Promise.resolve(smtpTransport(settings.url));
   cached = { key, transport };
   transport.catch(() => {
     if (cached?.transport === transport) cached = undefined;
   });
   return transport;
+}
+
+/** The transport the linked settings select (SES with `Email`, else SMTP at `ICP_SMTP_URL`); rejects naming what is missing. */
+export function mailTransportFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<MailTransport> {
+  try {
+    return mailTransport(requireSettings(["mail"], env).mail);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
