@@ -42,7 +42,7 @@ export {
   templateProblems,
   timeAgo,
   validateSequence,
-} from "./templates.js";
+} from "./templates/index.js";
 export {
   addDelay,
   DEFAULT_SENDING_WINDOW,
