@@ -1,25 +1,27 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { requireApiKey } from "./auth.js";
 import type { AppDeps, AppEnv } from "./context.js";
 import { docsRoutes } from "./docs.js";
-import { logger, requestLog, securityHeaders, shedLoad } from "./observability.js";
-import { Problem, problemResponse, validationProblem } from "./problem.js";
-import { eventRoutes, publicEventRoutes } from "./routes/events/events.js";
-import { accountRoutes } from "./routes/ingest/accounts.js";
-import { importRoutes } from "./routes/ingest/imports.js";
-import { dashboardRoutes } from "./routes/reports/dashboard.js";
-import { reportRoutes } from "./routes/reports/reports.js";
-import { routingRoutes } from "./routes/routing/routing.js";
-import { icpRoutes } from "./routes/scoring/icps.js";
-import { rescoreRoutes } from "./routes/scoring/rescores.js";
-import { outboundRoutes } from "./routes/sending/outbound.js";
-import { senderRoutes } from "./routes/sending/senders.js";
-import { taskRoutes } from "./routes/sending/tasks.js";
-import { enrollmentRoutes } from "./routes/sequencing/enrollments.js";
-import { sequenceRoutes } from "./routes/sequencing/sequences.js";
-import { apiKeyRoutes } from "./routes/tenancy/apikeys.js";
+import { notFound, onError, validationHook } from "./errors.js";
+import { requestLog, securityHeaders, shedLoad } from "./observability.js";
+import { Problem } from "./problem.js";
+import {
+  eventRoutes,
+  suppressionRoutes,
+  trackingRoutes,
+  unsubscribeRoutes,
+  webhookRoutes,
+} from "./routes/events/index.js";
+import { accountRoutes, importRoutes } from "./routes/ingest/index.js";
+import { dashboardRoutes, reportRoutes } from "./routes/reports/index.js";
+import { routingRoutes } from "./routes/routing/index.js";
+import { icpRoutes, rescoreRoutes } from "./routes/scoring/index.js";
+import { mailRoutes, senderRoutes, taskRoutes } from "./routes/sending/index.js";
+import { accountEnrollmentRoutes, enrollmentRoutes, sequenceRoutes } from "./routes/sequencing/index.js";
+import { apiKeyRoutes, settingsRoutes } from "./routes/tenancy/index.js";
+
+type Api = OpenAPIHono<AppEnv>;
 
 /** Largest non-import request body: 1,000 events of a few KB each fit. */
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
@@ -30,15 +32,22 @@ const jsonBodyLimit = bodyLimit({
   },
 });
 
+/** Registration order is the contract: middleware, then routes without a key, then the key check and the rest. */
 export function createApp(deps: AppDeps) {
-  const app = new OpenAPIHono<AppEnv>({
-    // Every zod validation failure becomes one problem+json naming the fields.
-    defaultHook: (result, c) => {
-      if (!result.success)
-        return problemResponse(c, validationProblem(result.error, result.target === "json" ? "body" : result.target));
-    },
-  });
+  const app: Api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  useMiddleware(app, deps);
+  mountPublicRoutes(app);
+  mountAuthenticatedRoutes(app);
+  mountDocs(app);
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+}
 
+export type App = ReturnType<typeof createApp>;
+
+/** Every request: log, security headers, bounded bodies, load shedding, then the request's store. */
+function useMiddleware(app: Api, deps: AppDeps) {
   app.use("*", requestLog);
   app.use("*", securityHeaders);
   // Every JSON body is bounded; imports set their own, larger limit on their route.
@@ -48,26 +57,42 @@ export function createApp(deps: AppDeps) {
     c.set("store", deps.store());
     await next();
   });
+}
+
+/** No API key: health, docs, the dashboard page, and what is signed instead (webhook, tracking links). */
+function mountPublicRoutes(app: Api) {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);
-  // Signed webhook and tracking links: no API key (registered before the key middleware).
-  app.route("/", publicEventRoutes);
-  app.use("/v1/*", requireApiKey);
-  app.route("/", eventRoutes);
-  app.route("/", reportRoutes);
-  app.route("/", icpRoutes);
-  app.route("/", importRoutes);
-  app.route("/", accountRoutes);
-  app.route("/", rescoreRoutes);
-  app.route("/", senderRoutes);
-  app.route("/", taskRoutes);
-  app.route("/", outboundRoutes);
-  app.route("/", sequenceRoutes);
-  app.route("/", enrollmentRoutes);
-  app.route("/", routingRoutes);
-  app.route("/", apiKeyRoutes);
-  app.route("/", dashboardRoutes);
+  app.route("/dashboard", dashboardRoutes);
+  // Under /v1 but authenticated by its signature: registered before the key middleware.
+  app.route("/v1/webhooks/events", webhookRoutes);
+  app.route("/t", trackingRoutes);
+  app.route("/u", unsubscribeRoutes);
+}
 
+/** Everything else under /v1, behind the API key (scopes checked per method and path in auth.ts). */
+function mountAuthenticatedRoutes(app: Api) {
+  app.use("/v1/*", requireApiKey);
+  app.route("/v1/events", eventRoutes);
+  app.route("/v1/suppressions", suppressionRoutes);
+  app.route("/v1/reports", reportRoutes);
+  app.route("/v1/icps", icpRoutes);
+  app.route("/v1/imports", importRoutes);
+  app.route("/v1/accounts", accountRoutes);
+  app.route("/v1/accounts", accountEnrollmentRoutes);
+  app.route("/v1/rescores", rescoreRoutes);
+  app.route("/v1/senders", senderRoutes);
+  app.route("/v1/tasks", taskRoutes);
+  app.route("/v1/mail", mailRoutes);
+  app.route("/v1/sequences", sequenceRoutes);
+  app.route("/v1/enrollments", enrollmentRoutes);
+  app.route("/v1/routing-rules", routingRoutes);
+  app.route("/v1/settings", settingsRoutes);
+  app.route("/v1/api-keys", apiKeyRoutes);
+}
+
+/** The OpenAPI document of every route above, at /openapi.json (the page at /docs reads it). */
+function mountDocs(app: Api) {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -78,44 +103,4 @@ export function createApp(deps: AppDeps) {
     },
     security: [{ apiKey: [] }],
   });
-
-  app.notFound((c) => problemResponse(c, new Problem("not-found", `no route for ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => {
-    if (err instanceof Problem) return problemResponse(c, err);
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      if (status === 415)
-        return problemResponse(
-          c,
-          new Problem(
-            "unsupported-media-type",
-            `content type "${c.req.header("content-type") ?? "none"}" is not accepted by ${c.req.method} ${c.req.path}; /openapi.json lists the accepted ones`,
-          ),
-        );
-      const type =
-        status === 413
-          ? "payload-too-large"
-          : status === 401
-            ? "unauthorized"
-            : status >= 500
-              ? "internal"
-              : "validation";
-      return problemResponse(c, new Problem(type, err.message || "request refused", undefined, status));
-    }
-    if (err instanceof SyntaxError)
-      return problemResponse(c, new Problem("validation", `malformed body: ${err.message}`));
-    logger.error("unhandled", {
-      requestId: c.get("requestId"),
-      path: c.req.path,
-      error: String(err),
-      stack: err.stack,
-    });
-    return problemResponse(
-      c,
-      new Problem("internal", `something went wrong on our side; quote request id ${c.get("requestId")} to support`),
-    );
-  });
-  return app;
 }
-
-export type App = ReturnType<typeof createApp>;

@@ -51,11 +51,12 @@ async function load(c: Context<AppEnv>, ref: string): Promise<AccountRecord> {
   return a;
 }
 
+/** Mounted at /v1/accounts. */
 export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/accounts",
+      path: "/",
       tags: ["Accounts"],
       summary: "Accounts best first, filtered by tier, ICP and segment",
       request: {
@@ -107,7 +108,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/accounts/{ref}",
+      path: "/{ref}",
       tags: ["Accounts"],
       summary: "One account by id or domain: score, tier, breakdown, tier history, contacts",
       request: { params: RefParam },
@@ -125,7 +126,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/accounts/{ref}/timeline",
+      path: "/{ref}/timeline",
       tags: ["Accounts"],
       summary: "Tier changes and engagement, newest first",
       request: { params: RefParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
@@ -148,7 +149,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/accounts/{ref}/signals",
+      path: "/{ref}/signals",
       tags: ["Accounts"],
       summary: "Add intent signals (funding, hiring, new sales leader…) and re-score the account now",
       request: {
@@ -195,7 +196,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "put",
-      path: "/v1/accounts/{ref}/outcome",
+      path: "/{ref}/outcome",
       tags: ["Accounts"],
       summary: "Record the deal outcome (won/lost) used by backtests and quarterly reviews; null clears it",
       request: {
@@ -232,7 +233,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "delete",
-      path: "/v1/accounts/{ref}",
+      path: "/{ref}",
       tags: ["Accounts"],
       summary: "Erase an account with its contacts and timeline (data-deletion requests)",
       request: { params: RefParam },

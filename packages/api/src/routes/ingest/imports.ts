@@ -49,11 +49,12 @@ async function parseUpload(req: HonoRequest, contentType: string, now: Date): Pr
   throw new Problem("unsupported-media-type", `send text/csv or application/json, not ${type || "no content type"}`);
 }
 
+/** Mounted at /v1/imports. */
 export const importRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/imports",
+      path: "/",
       tags: ["Imports"],
       summary: "Upload accounts (CSV or JSON); scoring happens in the background",
       description:
@@ -132,7 +133,7 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/imports/{id}",
+      path: "/{id}",
       tags: ["Imports"],
       summary: "Import status, progress and row errors (paginated by errorsCursor)",
       request: {
@@ -169,7 +170,7 @@ export const importRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/imports",
+      path: "/",
       tags: ["Imports"],
       summary: "Recent imports, newest first",
       responses: {

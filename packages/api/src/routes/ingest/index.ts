@@ -1,0 +1,2 @@
+export { accountRoutes } from "./accounts.js";
+export { importRoutes } from "./imports.js";

@@ -1,10 +1,7 @@
 import { gunzipSync } from "node:zlib";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { Tier } from "@icp/core";
-import { countAccountsByTier, coverageWarnings, recentActivity } from "@icp/store";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../../context.js";
 import { dashboardAsset } from "../../dashboard/assets.js";
-import { problemResponses } from "../../schemas.js";
 
 /**
  * The page runs only same-origin scripts and styles (no inline code, no eval), talks only to
@@ -116,43 +113,6 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-const TierCounts = z.object(
-  Object.fromEntries(Tier.options.map((t) => [t, z.number().int()])) as Record<Tier, z.ZodNumber>,
-);
-const CoverageWarningSchema = z
-  .object({
-    source: z.enum(["icp", "import"]),
-    id: z.string(),
-    name: z.string(),
-    version: z.number().int().optional(),
-    at: z.string().optional(),
-    accounts: z.number().int(),
-    qualified: z.number().int(),
-    share: z.number().nullable(),
-    warning: z.enum(["too-broad", "too-narrow"]).nullable(),
-    message: z.string(),
-  })
-  .openapi("CoverageWarning");
-
-const ActivitySchema = z
-  .object({
-    id: z.string(),
-    type: z.string(),
-    at: z.string(),
-    accountId: z.string(),
-    account: z
-      .object({ domain: z.string(), name: z.string().optional(), tier: Tier, segment: z.string() })
-      .nullable()
-      .describe("The account as it is now; null when it was deleted since"),
-    contactId: z.string().optional(),
-    sequenceId: z.string().optional(),
-    stepId: z.string().optional(),
-    channel: z.string().optional(),
-    variant: z.string().optional(),
-    amount: z.number().optional(),
-  })
-  .openapi("Activity");
-
 const assetHeaders = (type: string, etag: string, immutable: boolean) => ({
   "content-type": type,
   etag,
@@ -161,84 +121,14 @@ const assetHeaders = (type: string, etag: string, immutable: boolean) => ({
   "content-security-policy": DASHBOARD_CSP,
 });
 
+/** The dashboard page and its assets, mounted at /dashboard (the data comes from /v1/reports). */
 export const dashboardRoutes = new OpenAPIHono<AppEnv>()
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/reports/tiers",
-      tags: ["Reports"],
-      summary: "Accounts per tier (counted by the tier index) and the ICP coverage warnings",
-      description:
-        "Coverage is the share of accounts that qualify: a warning above 50% (too broad: a good ICP excludes 70-80%) or under 5% (too narrow). Listed per active ICP version (from its last full re-scoring) and for the latest completed import.",
-      request: {
-        query: z.object({
-          icpId: z.string().max(40).optional(),
-          segment: z.string().max(63).optional(),
-        }),
-      },
-      responses: {
-        200: {
-          description: "Tier counts and coverage",
-          content: {
-            "application/json": {
-              schema: z.object({
-                tiers: TierCounts,
-                total: z.number().int(),
-                coverage: z.array(CoverageWarningSchema),
-              }),
-            },
-          },
-        },
-        ...problemResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid("query");
-      const store = c.get("store");
-      const ws = c.get("workspaceId");
-      const [tiers, warnings] = await Promise.all([
-        countAccountsByTier(store, ws, {
-          ...(q.icpId ? { icpId: q.icpId } : {}),
-          ...(q.segment ? { segment: q.segment } : {}),
-        }),
-        coverageWarnings(store, ws),
-      ]);
-      const total = Object.values(tiers).reduce((a, b) => a + b, 0);
-      return c.json({ tiers, total, coverage: warnings }, 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/reports/activity",
-      tags: ["Reports"],
-      summary:
-        "The workspace's latest engagement events across accounts, newest first, with each account's name and tier",
-      request: {
-        query: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(30),
-          days: z.coerce.number().int().min(1).max(90).default(14).describe("How many days back to look"),
-        }),
-      },
-      responses: {
-        200: {
-          description: "Recent activity",
-          content: { "application/json": { schema: z.object({ items: z.array(ActivitySchema) }) } },
-        },
-        ...problemResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid("query");
-      return c.json({ items: await recentActivity(c.get("store"), c.get("workspaceId"), q) }, 200);
-    },
-  )
-  .get("/dashboard", (c) => {
+  .get("/", (c) => {
     c.header("content-security-policy", DASHBOARD_CSP);
     c.header("cache-control", "no-cache");
     return c.html(PAGE);
   })
-  .get("/dashboard/assets/:file", (c) => {
+  .get("/assets/:file", (c) => {
     const a = dashboardAsset(c.req.param("file"));
     if (!a) return c.notFound();
     const headers = assetHeaders(a.type, a.etag, c.req.param("file") === "chart.umd.min.js");

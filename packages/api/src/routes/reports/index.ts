@@ -1,0 +1,2 @@
+export { dashboardRoutes } from "./dashboard.js";
+export { reportRoutes } from "./reports.js";

@@ -1,0 +1,2 @@
+export { icpRoutes } from "./icps/index.js";
+export { rescoreRoutes } from "./rescores.js";

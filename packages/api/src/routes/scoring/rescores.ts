@@ -12,11 +12,12 @@ const IdParam = z.object({
 });
 const json = { "application/json": { schema: RescoreSchema } };
 
+/** Mounted at /v1/rescores. */
 export const rescoreRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/rescores",
+      path: "/",
       tags: ["Re-scoring"],
       summary: "Re-score every account with the active ICPs (or only count what would change: dryRun)",
       request: {
@@ -37,7 +38,7 @@ export const rescoreRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/rescores/{id}",
+      path: "/{id}",
       tags: ["Re-scoring"],
       summary: "Progress of a re-scoring (or dry run): processed, transitions, samples, coverage",
       request: { params: IdParam },
@@ -54,7 +55,7 @@ export const rescoreRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/rescores/{id}/resume",
+      path: "/{id}/resume",
       tags: ["Re-scoring"],
       summary: "Resume a re-scoring whose messages were lost or dead-lettered (safe to call any time)",
       request: { params: IdParam },

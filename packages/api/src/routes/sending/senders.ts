@@ -41,11 +41,12 @@ const IdParam = z.object({
     .openapi({ param: { name: "id", in: "path" } }),
 });
 
+/** Mounted at /v1/senders. */
 export const senderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/senders",
+      path: "/",
       tags: ["Senders"],
       summary:
         "Add a mailbox or LinkedIn seat; its caps (email 30/day +2/day to 100, 9 min gap; LinkedIn 20 invites/day, 100/week, 50 messages/day) are shared by all sequences",
@@ -61,7 +62,7 @@ export const senderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/senders",
+      path: "/",
       tags: ["Senders"],
       summary: "The workspace's senders with today's usage",
       responses: { 200: json(z.object({ items: z.array(SenderSchema) }), "Senders"), ...problemResponses(401) },
@@ -77,7 +78,7 @@ export const senderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/senders/{id}",
+      path: "/{id}",
       tags: ["Senders"],
       summary: "A sender with today's usage per channel",
       request: { params: IdParam },

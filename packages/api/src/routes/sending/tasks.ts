@@ -47,11 +47,12 @@ const IdParam = z.object({
     .openapi({ param: { name: "id", in: "path" } }),
 });
 
+/** Mounted at /v1/tasks. */
 export const taskRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tasks",
+      path: "/",
       tags: ["Tasks"],
       summary: "LinkedIn, call and manual steps to do (oldest first)",
       request: {
@@ -85,7 +86,7 @@ export const taskRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tasks/{id}",
+      path: "/{id}",
       tags: ["Tasks"],
       summary: "One task",
       request: { params: IdParam },
@@ -101,7 +102,7 @@ export const taskRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tasks/{id}/complete",
+      path: "/{id}/complete",
       tags: ["Tasks"],
       summary:
         "Complete a task with its outcome; records the matching engagement events (sent, connection_accepted, replied, meeting_booked)",

@@ -79,7 +79,7 @@ async function load(c: Context<AppEnv>, id: string) {
 const action = (verb: "pause" | "resume", summary: string) =>
   createRoute({
     method: "post",
-    path: `/v1/enrollments/{id}/${verb}`,
+    path: `/{id}/${verb}`,
     tags: ["Enrollments"],
     summary,
     request: { params: IdParam },
@@ -88,7 +88,7 @@ const action = (verb: "pause" | "resume", summary: string) =>
 
 const stopRoute = createRoute({
   method: "post",
-  path: "/v1/enrollments/{id}/stop",
+  path: "/{id}/stop",
   tags: ["Enrollments"],
   summary: "Stop an enrollment for good (frees its track); stopping an ended one changes nothing",
   request: {
@@ -101,11 +101,12 @@ const stopRoute = createRoute({
   responses: { 200: json(EnrollmentSchema, "The enrollment"), ...problemResponses(400, 401, 404) },
 });
 
+/** Mounted at /v1/enrollments. */
 export const enrollmentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/enrollments",
+      path: "/",
       tags: ["Enrollments"],
       summary: "Enroll an account in a sequence by hand (one open enrollment per account per track)",
       request: { body: { required: true, content: { "application/json": { schema: EnrollBody } } } },
@@ -159,7 +160,7 @@ export const enrollmentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/enrollments",
+      path: "/",
       tags: ["Enrollments"],
       summary: "Enrollments newest first, by status and/or sequence",
       request: { query: ListQuery },
@@ -181,7 +182,7 @@ export const enrollmentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/enrollments/{id}",
+      path: "/{id}",
       tags: ["Enrollments"],
       summary: "One enrollment: status, next step and when it is due, step history",
       request: { params: IdParam },
@@ -211,32 +212,34 @@ export const enrollmentRoutes = new OpenAPIHono<AppEnv>()
     const out = await stopEnrollment(c.get("store"), c.get("workspaceId"), e.id, reason);
     if (!out) throw new Problem("not-found", `no enrollment ${e.id} in this workspace`);
     return c.json(out, 200);
-  })
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/accounts/{ref}/enrollments",
-      tags: ["Enrollments"],
-      summary: "An account's enrollments, newest first",
-      request: { params: RefParam, query: ListQuery },
-      responses: { 200: json(PageSchema, "A page"), ...problemResponses(400, 401, 404) },
-    }),
-    async (c) => {
-      const ws = c.get("workspaceId");
-      const { ref } = c.req.valid("param");
-      const id = resolveAccountRef(ws, ref);
-      if (!id || !(await getAccount(c.get("store"), ws, id)))
-        throw new Problem("not-found", `no account ${ref} in this workspace`);
-      const q = c.req.valid("query");
-      return c.json(
-        await list(c, {
-          accountId: id,
-          limit: q.limit,
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.sequenceId ? { sequenceId: q.sequenceId } : {}),
-          ...(q.cursor ? { cursor: q.cursor } : {}),
-        }),
-        200,
-      );
-    },
-  );
+  });
+
+/** An account's enrollments, mounted at /v1/accounts next to the account routes. */
+export const accountEnrollmentRoutes = new OpenAPIHono<AppEnv>().openapi(
+  createRoute({
+    method: "get",
+    path: "/{ref}/enrollments",
+    tags: ["Enrollments"],
+    summary: "An account's enrollments, newest first",
+    request: { params: RefParam, query: ListQuery },
+    responses: { 200: json(PageSchema, "A page"), ...problemResponses(400, 401, 404) },
+  }),
+  async (c) => {
+    const ws = c.get("workspaceId");
+    const { ref } = c.req.valid("param");
+    const id = resolveAccountRef(ws, ref);
+    if (!id || !(await getAccount(c.get("store"), ws, id)))
+      throw new Problem("not-found", `no account ${ref} in this workspace`);
+    const q = c.req.valid("query");
+    return c.json(
+      await list(c, {
+        accountId: id,
+        limit: q.limit,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.sequenceId ? { sequenceId: q.sequenceId } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      }),
+      200,
+    );
+  },
+);

@@ -1,0 +1,2 @@
+export { accountEnrollmentRoutes, enrollmentRoutes } from "./enrollments.js";
+export { sequenceRoutes } from "./sequences/index.js";

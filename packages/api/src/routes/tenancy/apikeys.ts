@@ -19,11 +19,12 @@ const KeySchema = z
 
 const view = ({ workspaceId: _w, ...k }: z.infer<typeof KeySchema> & { workspaceId: string }) => k;
 
+/** Mounted at /v1/api-keys. */
 export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/api-keys",
+      path: "/",
       tags: ["API keys"],
       summary: "Create an API key (needs admin); the key is in this response only",
       request: {
@@ -57,7 +58,7 @@ export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/api-keys",
+      path: "/",
       tags: ["API keys"],
       summary: "The workspace's keys (never the keys themselves)",
       responses: {
@@ -73,7 +74,7 @@ export const apiKeyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(
     createRoute({
       method: "delete",
-      path: "/v1/api-keys/{id}",
+      path: "/{id}",
       tags: ["API keys"],
       summary: "Revoke a key: it stops working within seconds",
       request: {

@@ -1,0 +1,2 @@
+export { apiKeyRoutes } from "./apikeys.js";
+export { settingsRoutes } from "./settings.js";
