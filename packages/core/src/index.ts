@@ -169,7 +169,6 @@ export {
   isCappedChannel,
   isTaskChannel,
   mailboxAgeDays,
-  maskEmail,
   newWebhookSecret,
   nextSendAt,
   nextUtcDay,

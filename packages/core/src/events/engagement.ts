@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { checkSignature, type SignatureCheck, signatureHeader } from "../shared/index.js";
 import type { EngagementEventsMessage, EventType, FirstSeen } from "./events.js";
 
 /**
@@ -262,12 +262,11 @@ function mark(
  * with the workspace's inbound secret, accepted within a 5-minute window either side of now.
  */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
+export type { SignatureCheck };
 
 export function signInboundWebhook(secret: string, rawBody: string, t: number): string {
-  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${rawBody}`).digest("hex")}`;
+  return signatureHeader(secret, rawBody, t);
 }
-
-export type SignatureCheck = { ok: true; t: number; v1: string } | { ok: false; reason: string };
 
 export function verifyInboundWebhook(
   secret: string,
@@ -275,25 +274,5 @@ export function verifyInboundWebhook(
   rawBody: string,
   nowSeconds: number,
 ): SignatureCheck {
-  if (!header) return { ok: false, reason: "missing X-ICP-Signature header" };
-  const parts = new Map<string, string[]>();
-  for (const p of header.split(",")) {
-    const i = p.indexOf("=");
-    if (i <= 0) continue;
-    const k = p.slice(0, i).trim();
-    parts.set(k, [...(parts.get(k) ?? []), p.slice(i + 1).trim()]);
-  }
-  const tRaw = parts.get("t")?.[0];
-  const t = tRaw && /^\d{1,12}$/.test(tRaw) ? Number(tRaw) : undefined;
-  const sigs = (parts.get("v1") ?? []).filter((s) => /^[0-9a-f]{64}$/i.test(s));
-  if (t === undefined || !sigs.length)
-    return { ok: false, reason: "malformed X-ICP-Signature (want t=<unix>,v1=<hex>)" };
-  if (Math.abs(nowSeconds - t) > WEBHOOK_TOLERANCE_SECONDS)
-    return { ok: false, reason: "signature timestamp outside the 5-minute window" };
-  const want = createHmac("sha256", secret).update(`${t}.${rawBody}`).digest();
-  for (const s of sigs) {
-    const got = Buffer.from(s, "hex");
-    if (got.length === want.length && timingSafeEqual(got, want)) return { ok: true, t, v1: s.toLowerCase() };
-  }
-  return { ok: false, reason: "signature does not match" };
+  return checkSignature(secret, header, rawBody, nowSeconds, WEBHOOK_TOLERANCE_SECONDS);
 }

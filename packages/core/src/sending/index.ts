@@ -22,7 +22,6 @@ export {
 } from "./caps.js";
 export {
   isTaskChannel,
-  maskEmail,
   newWebhookSecret,
   signWebhook,
   TASK_CHANNELS,

@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { EventType } from "../events/index.js";
 import type { Channel } from "../sequencing/index.js";
+import { checkSignature, signatureHeader } from "../shared/index.js";
 
 /** Channels whose steps become tasks for a person (or an automation tool) instead of being sent. */
 export const TASK_CHANNELS = ["linkedin_invite", "linkedin_message", "call_task", "manual_task"] as const;
@@ -48,9 +49,7 @@ export const newWebhookSecret = () => `whsec_${randomBytes(32).toString("base64u
 
 /** `X-ICP-Signature` value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export function signWebhook(secret: string, body: string, at: Date = new Date()): string {
-  const t = Math.floor(at.getTime() / 1000);
-  const v1 = createHmac("sha256", secret).update(`${t}.${body}`).digest("hex");
-  return `t=${t},v1=${v1}`;
+  return signatureHeader(secret, body, Math.floor(at.getTime() / 1000));
 }
 
 /**
@@ -64,23 +63,5 @@ export function verifyWebhook(
   now: Date = new Date(),
   toleranceSeconds = 300,
 ): boolean {
-  const parts = Object.fromEntries(
-    header.split(",").map((p) => {
-      const i = p.indexOf("=");
-      return [p.slice(0, i).trim(), p.slice(i + 1).trim()];
-    }),
-  );
-  const t = Number(parts.t);
-  const v1 = parts.v1;
-  if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;
-  if (Math.abs(now.getTime() / 1000 - t) > toleranceSeconds) return false;
-  const want = Buffer.from(createHmac("sha256", secret).update(`${t}.${body}`).digest("hex"));
-  return timingSafeEqual(want, Buffer.from(v1));
+  return checkSignature(secret, header, body, now.getTime() / 1000, toleranceSeconds).ok;
 }
-
-/** Shortened address for logs: `j***@acme.com`, never the full address. */
-export const maskEmail = (email: string | undefined) => {
-  if (!email) return undefined;
-  const at = email.indexOf("@");
-  return at <= 0 ? "***" : `${email[0]}***${email.slice(at)}`;
-};
