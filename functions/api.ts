@@ -1,9 +1,9 @@
-import { createApp } from "@icp/api";
-import { API_SETTINGS, requireSettings, storeFromEnv } from "@icp/store";
+import { apiSettingsFromEnv, createApp } from "@icp/api";
+import { storeFromEnv } from "@icp/store";
 import { handle } from "hono/aws-lambda";
 
-/** API Gateway v2 -> the Hono app. */
-export const app = createApp({ store: storeFromEnv });
+/** API Gateway v2 -> the Hono app; its store and settings come from the linked resources. */
+export const app = createApp({ store: storeFromEnv, settings: apiSettingsFromEnv });
 const toApp = handle(app);
 
 /**
@@ -11,6 +11,6 @@ const toApp = handle(app);
  * every invocation throws `missing settings: …` naming them all, before any request is served.
  */
 export const handler: typeof toApp = async (event, context) => {
-  requireSettings(API_SETTINGS);
+  apiSettingsFromEnv();
   return toApp(event, context);
 };

@@ -1,4 +1,4 @@
-import { DEMO_ICP, demoAccountsCsv, signInboundWebhook, signTrackingToken, trackingSecret } from "@icp/core";
+import { DEMO_ICP, demoAccountsCsv, signInboundWebhook, signTrackingToken } from "@icp/core";
 import { engagementSummary, isSuppressed } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drained } from "../support/events.js";
@@ -152,7 +152,7 @@ describe("signed provider webhook", () => {
 
 describe("tracking endpoints", () => {
   const tok = (p: Record<string, unknown>) =>
-    signTrackingToken(trackingSecret(), { workspaceId: s.workspace, accountId: acc.id, ...p } as never);
+    signTrackingToken(s.settings.trackingSecret, { workspaceId: s.workspace, accountId: acc.id, ...p } as never);
 
   it("answers the open pixel with a GIF and records an open", async () => {
     // Earlier tests' events (the webhook's last one) may still be in the queue: count only after it is empty.

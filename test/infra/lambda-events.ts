@@ -17,20 +17,26 @@ export const lambdaContext = (name: string): Context => ({
   succeed: () => {},
 });
 
-export function httpEvent(method: string, path: string, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
+export function httpEvent(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): APIGatewayProxyEventV2 {
   const host = "abc123.execute-api.us-east-1.amazonaws.com";
+  const [rawPath = path, rawQueryString = ""] = path.split("?");
   return {
     version: "2.0",
     routeKey: "$default",
-    rawPath: path,
-    rawQueryString: "",
+    rawPath,
+    rawQueryString,
     headers: { host, "user-agent": "vitest", ...headers },
     requestContext: {
       accountId: "123456789012",
       apiId: "abc123",
       domainName: host,
       domainPrefix: "abc123",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
       requestId: "request-1",
       routeKey: "$default",
       stage: "$default",
@@ -38,6 +44,7 @@ export function httpEvent(method: string, path: string, headers: Record<string, 
       timeEpoch: Date.now(),
     },
     isBase64Encoded: false,
+    ...(body !== undefined ? { body } : {}),
   };
 }
 

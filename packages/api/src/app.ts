@@ -1,11 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { requireApiKey } from "./auth.js";
+import { apiKeyAuth } from "./auth.js";
+import { apiLimitsFromEnv, apiSettingsFromEnv } from "./config.js";
 import type { AppDeps, AppEnv } from "./context.js";
+import { sealCursors } from "./cursors.js";
 import { docsRoutes } from "./docs.js";
 import { notFound, onError, validationHook } from "./errors.js";
 import { requestLog, securityHeaders, shedLoad } from "./observability.js";
 import { Problem } from "./problem.js";
+import { publicRateLimits } from "./rate-limit.js";
 import {
   eventRoutes,
   suppressionRoutes,
@@ -46,15 +49,18 @@ export function createApp(deps: AppDeps) {
 
 export type App = ReturnType<typeof createApp>;
 
-/** Every request: log, security headers, bounded bodies, load shedding, then the request's store. */
+/** Every request: log, security headers, bounded bodies, load shedding, then the request's store and settings. */
 function useMiddleware(app: Api, deps: AppDeps) {
   app.use("*", requestLog);
   app.use("*", securityHeaders);
   // Every JSON body is bounded; imports set their own, larger limit on their route.
   app.use("/v1/*", async (c, next) => (c.req.path === "/v1/imports" ? next() : jsonBodyLimit(c, next)));
-  app.use("/v1/*", shedLoad(deps.maxInFlight ?? Number(process.env.ICP_MAX_IN_FLIGHT ?? 512), deps.maxLagMs));
+  const limits = apiLimitsFromEnv();
+  app.use("/v1/*", shedLoad(deps.maxInFlight ?? limits.maxInFlight, deps.maxLagMs ?? limits.maxLagMs));
+  const settings = deps.settings ?? apiSettingsFromEnv;
   app.use("*", async (c, next) => {
     c.set("store", deps.store());
+    c.set("settings", settings);
     await next();
   });
 }
@@ -64,6 +70,11 @@ function mountPublicRoutes(app: Api) {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);
   app.route("/dashboard", dashboardRoutes);
+  // Per client address and per token or workspace (429 + Retry-After).
+  const limits = publicRateLimits();
+  app.use("/v1/webhooks/events/*", limits.webhooks);
+  app.use("/t/*", limits.tracking);
+  app.use("/u/*", limits.unsubscribe);
   // Under /v1 but authenticated by its signature: registered before the key middleware.
   app.route("/v1/webhooks/events", webhookRoutes);
   app.route("/t", trackingRoutes);
@@ -72,7 +83,8 @@ function mountPublicRoutes(app: Api) {
 
 /** Everything else under /v1, behind the API key (scopes checked per method and path in auth.ts). */
 function mountAuthenticatedRoutes(app: Api) {
-  app.use("/v1/*", requireApiKey);
+  app.use("/v1/*", apiKeyAuth());
+  app.use("/v1/*", sealCursors);
   app.route("/v1/events", eventRoutes);
   app.route("/v1/suppressions", suppressionRoutes);
   app.route("/v1/reports", reportRoutes);

@@ -1,3 +1,4 @@
 export { type App, createApp } from "./app.js";
+export { type ApiLimits, type ApiSettings, apiLimitsFromEnv, apiSettingsFromEnv } from "./config.js";
 export type { AppDeps } from "./context.js";
 export { PROBLEMS, Problem } from "./problem.js";

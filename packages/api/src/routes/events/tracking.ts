@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { type EventInput, type TrackingPayload, trackingSecret, verifyTrackingToken } from "@icp/core";
+import { type EventInput, type TrackingPayload, verifyTrackingToken } from "@icp/core";
 import { publishEvents, type Store } from "@icp/store";
 import type { Context } from "hono";
 import type { AppEnv } from "../../context.js";
@@ -22,7 +22,7 @@ const fromToken = (p: TrackingPayload): Omit<EventInput, "type"> => ({
 });
 
 const token = (c: Context<AppEnv>, kind: TrackingPayload["kind"]) => {
-  const p = verifyTrackingToken(trackingSecret(), c.req.param("token") ?? "");
+  const p = verifyTrackingToken(c.get("settings")().trackingSecret, c.req.param("token") ?? "");
   return p && p.kind === kind ? p : undefined;
 };
 
