@@ -222,6 +222,31 @@ describe("exactly one email per step", () => {
   });
 });
 
+describe("a mail transport that cannot be created", () => {
+  it("sends nothing and spends nothing: the step comes back later, then goes out once the transport works", async () => {
+    const w = await workspace(1, "notransport");
+    const sender = await createSender(s.store, w.ws, { kind: "mailbox", name: "Sam", email: "sam@seller.example" });
+    const { msgs } = await enrollAndClaim(w.ws, w.ids, sequence([EMAIL_STEP]), nextEpoch());
+    const msg = msgs[0] as SendStepMessage;
+    const misconfigured = () => Promise.reject(new Error("no mail transport: set ICP_SMTP_URL"));
+    await expect(sendStep(s.store, msg, { transport: misconfigured })).rejects.toThrow(RetryLaterError);
+    const throwsAtOnce = () => {
+      throw new Error("bad SMTP URL");
+    };
+    await expect(sendStep(s.store, msg, { transport: throwsAtOnce })).rejects.toThrow(RetryLaterError);
+    // No send record (so no `uncertain` later), no cap slot, the claim still held.
+    expect(await getSendRecord(s.store, w.ws, msg.enrollmentId, "e1")).toBeUndefined();
+    expect((await senderUsage(s.store, w.ws, [sender])).get(sender.id)?.[0]?.sent).toBe(0);
+    expect(await getEnrollment(s.store, w.ws, msg.enrollmentId)).toMatchObject({ status: "active", claim: msg.claim });
+
+    await expect(sendStep(s.store, msg, { transport: () => mailTransportFromEnv() })).resolves.toMatchObject({
+      outcome: "sent",
+    });
+    expect(await mailTo(w.ws, `lead0@${w.domains[0]}`)).toHaveLength(1);
+    expect((await senderUsage(s.store, w.ws, [sender])).get(sender.id)?.[0]?.sent).toBe(1);
+  });
+});
+
 describe("a duplicate delivery overlapping a running send", () => {
   it("waits for the next delivery instead of failing the step, and the step ends sent", async () => {
     const w = await workspace(1, "overlap");

@@ -1,3 +1,9 @@
+export { buildEmail, defaultFrom } from "./deliver/email.js";
+export { WEBHOOK_MAX_ATTEMPTS } from "./deliver/webhook.js";
+export { RetryLaterError } from "./errors.js";
+export { closedGate, type Gate } from "./gates.js";
+export type { SendDeps, SendJob, SendOutcome, SendStepResult } from "./job.js";
+export type { Recipient } from "./load-recipient.js";
 export {
   type CapturedMail,
   listCapturedMail,
@@ -11,17 +17,7 @@ export {
   WORKSPACE_HEADER,
 } from "./mail-transport.js";
 export { beginSend, finishSend, getSendRecord, type SendRecord, SendStatus, stepMessageId } from "./send-records.js";
-export {
-  buildEmail,
-  defaultFrom,
-  RetryLaterError,
-  SENDING_LIVE_MS,
-  type SendDeps,
-  type SendOutcome,
-  type SendStepResult,
-  sendStep,
-  WEBHOOK_MAX_ATTEMPTS,
-} from "./send-step.js";
+export { sendStep } from "./send-step.js";
 export {
   CAPPED_CHANNELS,
   type ChannelUsage,
@@ -33,6 +29,7 @@ export {
   reserveCapacity,
   senderUsage,
 } from "./sender-pool.js";
+export { priorSendSettlement, SENDING_LIVE_MS, type Settlement } from "./settle-prior-send.js";
 export {
   completeTask,
   createTask,

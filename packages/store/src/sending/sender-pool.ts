@@ -157,6 +157,95 @@ export type Reservation = ({ ok: true } | Extract<CapDecision, { ok: false }>) &
 /** The reservation was refused: a cap's condition held no more, or a concurrent transaction won. */
 const refused = (e: unknown) => conditionFailed(e) || (e as Error).name === "TransactionCanceledException";
 
+type UsageUpdate = NonNullable<
+  NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number]["Update"]
+>;
+
+/** What one reservation writes: the day item, and (when needed) the week item and the next day's gap. */
+type ReservationWrites = { day: UsageUpdate; week?: UsageUpdate; spill?: UsageUpdate };
+
+const USAGE_TAGS = { ":type": "sender-usage", ":v": 1 };
+
+/**
+ * The day item's increment, conditioned on the day's limit and, unless the channel has no gap,
+ * on its `nextAt` (previous send + gap + jitter) not being after now.
+ */
+function dayIncrement(table: string, key: Record<string, string>, limits: ChannelLimits, now: Date, next: Date) {
+  // Without a gap there is no `nextAt` to keep or to check: concurrent workers whose clocks
+  // read a few ms apart must not refuse each other over it.
+  const gapless = limits.gapMs === 0 && limits.jitterMs === 0;
+  const names = { "#c": "count", "#last": "lastAt", "#lim": "limit", "#t": "type", "#v": "v" };
+  const values = { ":zero": 0, ":one": 1, ":now": now.toISOString(), ":lim": limits.perDay, ...USAGE_TAGS };
+  if (gapless)
+    return {
+      TableName: table,
+      Key: key,
+      UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #lim = :lim, #t = :type, #v = :v",
+      ConditionExpression: "attribute_not_exists(#c) OR #c < :lim",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  return {
+    TableName: table,
+    Key: key,
+    UpdateExpression:
+      "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #next = :next, #lim = :lim, #t = :type, #v = :v",
+    ConditionExpression: "(attribute_not_exists(#c) OR #c < :lim) AND (attribute_not_exists(#next) OR #next <= :now)",
+    ExpressionAttributeNames: { ...names, "#next": "nextAt" },
+    ExpressionAttributeValues: { ...values, ":next": next.toISOString() },
+  };
+}
+
+/** The writes of one reservation attempt at `now`, with `next` the earliest next send. */
+function reservationWrites(
+  store: Store,
+  ws: string,
+  sender: Sender,
+  channel: CappedChannel,
+  limits: ChannelLimits,
+  now: Date,
+  next: Date,
+): ReservationWrites {
+  const table = store.cfg.tableName;
+  const gapless = limits.gapMs === 0 && limits.jitterMs === 0;
+  const day = dayIncrement(table, dayKey(ws, sender.id, channel, utcDay(now)), limits, now, next);
+  const out: ReservationWrites = { day };
+  if (limits.perWeek !== null)
+    out.week = {
+      TableName: table,
+      Key: weekKey(ws, sender.id, channel, utcWeek(now)),
+      UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, #lim = :lim, #t = :type, #v = :v",
+      ConditionExpression: "attribute_not_exists(#c) OR #c < :lim",
+      ExpressionAttributeNames: { "#c": "count", "#lim": "limit", "#t": "type", "#v": "v" },
+      ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":lim": limits.perWeek, ...USAGE_TAGS },
+    };
+  // When the gap runs past midnight, the next day's item gets the `nextAt` too.
+  if (!gapless && utcDay(next) !== utcDay(now))
+    out.spill = {
+      TableName: table,
+      Key: dayKey(ws, sender.id, channel, utcDay(nextUtcDay(now))),
+      UpdateExpression: "SET #next = :next, #t = :type, #v = :v",
+      ExpressionAttributeNames: { "#next": "nextAt", "#t": "type", "#v": "v" },
+      ExpressionAttributeValues: { ":next": next.toISOString(), ...USAGE_TAGS },
+    };
+  return out;
+}
+
+/** Write a reservation: one conditional update, or a transaction when it spans items. False when refused. */
+async function writeReservation(store: Store, w: ReservationWrites): Promise<boolean> {
+  try {
+    if (!w.week && !w.spill) await store.ddb.send(new UpdateCommand(w.day));
+    else {
+      const items = [w.day, w.week, w.spill].filter((u): u is UsageUpdate => u !== undefined);
+      await store.ddb.send(new TransactWriteCommand({ TransactItems: items.map((Update) => ({ Update })) }));
+    }
+    return true;
+  } catch (e) {
+    if (!refused(e)) throw e;
+    return false;
+  }
+}
+
 /**
  * Reserve one send of `channel` for `sender` at `now`, atomically: the day item's count must
  * be under the day's limit and its `nextAt` (previous send + gap + seeded jitter) not after
@@ -173,105 +262,10 @@ export async function reserveCapacity(
   seed = "",
 ): Promise<Reservation> {
   const limits = channelLimits(channel, sender.limits, sender.warmupStart, now);
-  const day = utcDay(now);
-  const week = utcWeek(now);
-  const iso = now.toISOString();
   for (let attempt = 0; ; attempt++) {
     const next = nextSendAt(limits, now, `${sender.id}#${channel}#${seed}`);
-    const nextIso = next.toISOString();
-    // Without a gap there is no `nextAt` to keep or to check: concurrent workers whose clocks
-    // read a few ms apart must not refuse each other over it.
-    const gapless = limits.gapMs === 0 && limits.jitterMs === 0;
-    const update: {
-      TableName: string;
-      Key: Record<string, string>;
-      UpdateExpression: string;
-      ConditionExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues: Record<string, unknown>;
-    } = gapless
-      ? {
-          TableName: store.cfg.tableName,
-          Key: dayKey(ws, sender.id, channel, day),
-          UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #lim = :lim, #t = :type, #v = :v",
-          ConditionExpression: "attribute_not_exists(#c) OR #c < :lim",
-          ExpressionAttributeNames: { "#c": "count", "#last": "lastAt", "#lim": "limit", "#t": "type", "#v": "v" },
-          ExpressionAttributeValues: {
-            ":zero": 0,
-            ":one": 1,
-            ":now": iso,
-            ":lim": limits.perDay,
-            ":type": "sender-usage",
-            ":v": 1,
-          },
-        }
-      : {
-          TableName: store.cfg.tableName,
-          Key: dayKey(ws, sender.id, channel, day),
-          UpdateExpression:
-            "SET #c = if_not_exists(#c, :zero) + :one, #last = :now, #next = :next, #lim = :lim, #t = :type, #v = :v",
-          ConditionExpression:
-            "(attribute_not_exists(#c) OR #c < :lim) AND (attribute_not_exists(#next) OR #next <= :now)",
-          ExpressionAttributeNames: {
-            "#c": "count",
-            "#last": "lastAt",
-            "#next": "nextAt",
-            "#lim": "limit",
-            "#t": "type",
-            "#v": "v",
-          },
-          ExpressionAttributeValues: {
-            ":zero": 0,
-            ":one": 1,
-            ":now": iso,
-            ":next": nextIso,
-            ":lim": limits.perDay,
-            ":type": "sender-usage",
-            ":v": 1,
-          },
-        };
-    const spillsOver = !gapless && utcDay(next) !== day;
-    const weekly = limits.perWeek !== null;
-    try {
-      if (!weekly && !spillsOver) {
-        await store.ddb.send(new UpdateCommand(update));
-        return { ok: true, limits };
-      }
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
-        { Update: update },
-      ];
-      if (weekly)
-        items.push({
-          Update: {
-            TableName: store.cfg.tableName,
-            Key: weekKey(ws, sender.id, channel, week),
-            UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, #lim = :lim, #t = :type, #v = :v",
-            ConditionExpression: "attribute_not_exists(#c) OR #c < :lim",
-            ExpressionAttributeNames: { "#c": "count", "#lim": "limit", "#t": "type", "#v": "v" },
-            ExpressionAttributeValues: {
-              ":zero": 0,
-              ":one": 1,
-              ":lim": limits.perWeek,
-              ":type": "sender-usage",
-              ":v": 1,
-            },
-          },
-        });
-      if (spillsOver)
-        items.push({
-          Update: {
-            TableName: store.cfg.tableName,
-            Key: dayKey(ws, sender.id, channel, utcDay(nextUtcDay(now))),
-            UpdateExpression: "SET #next = :next, #t = :type, #v = :v",
-            ExpressionAttributeNames: { "#next": "nextAt", "#t": "type", "#v": "v" },
-            ExpressionAttributeValues: { ":next": nextIso, ":type": "sender-usage", ":v": 1 },
-          },
-        });
-      await store.ddb.send(new TransactWriteCommand({ TransactItems: items }));
+    if (await writeReservation(store, reservationWrites(store, ws, sender, channel, limits, now, next)))
       return { ok: true, limits };
-    } catch (e) {
-      if (!refused(e)) throw e;
-    }
     // Refused: read the usage to tell the caller how long to wait (or retry a lost race).
     const usage = await readUsage(store, ws, sender.id, channel, now);
     const d = capDecision(usage, limits, now);
