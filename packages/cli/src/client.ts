@@ -1,3 +1,4 @@
+import { retry } from "@icp/store/retry";
 /** An application/problem+json answer (or any other HTTP error): main prints it and exits 1. */
 export class ApiError extends Error {
   constructor(
@@ -27,7 +28,19 @@ export type RequestOptions = {
 const TRANSIENT = new Set([502, 503, 504]);
 /** Connection dropped mid-request: worth one more try. Refused or unknown hosts fail at once. */
 const TRANSIENT_NET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Retries after 1, 2 and 4 s. */
+const TRANSIENT_BACKOFF = { baseMs: 500, capMs: 4000, jitter: "none" } as const;
+
+/** A 502/503/504 answer, thrown so that `retry` tries again. */
+class TransientAnswer extends Error {
+  constructor(readonly res: Response) {
+    super(`HTTP ${res.status}`);
+  }
+}
+
+const transient = (e: unknown) =>
+  e instanceof TransientAnswer ||
+  TRANSIENT_NET.has((e as { cause?: { code?: string } } | undefined)?.cause?.code ?? "");
 
 export class Client {
   constructor(
@@ -50,31 +63,27 @@ export class Client {
       ...o.headers,
     };
     if (o.contentType) headers["content-type"] = o.contentType;
-    const attempts = o.retry ? 4 : 1;
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: o.method ?? "GET",
-          headers,
-          // A Blob is a BodyInit under both Node's and the DOM's typings (a Uint8Array is not in the latter).
-          body: typeof o.body === "string" || !o.body ? (o.body ?? null) : new Blob([new Uint8Array(o.body)]),
-          signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
-        });
-      } catch (e) {
-        if (attempt < attempts && TRANSIENT_NET.has((e as { cause?: { code?: string } }).cause?.code ?? "")) {
-          await sleep(500 * 2 ** attempt);
-          continue;
-        }
+    const send = async () => {
+      const res = await fetch(url, {
+        method: o.method ?? "GET",
+        headers,
+        // A Blob is a BodyInit under both Node's and the DOM's typings (a Uint8Array is not in the latter).
+        body: typeof o.body === "string" || !o.body ? (o.body ?? null) : new Blob([new Uint8Array(o.body)]),
+        signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
+      });
+      if (TRANSIENT.has(res.status)) throw new TransientAnswer(res);
+      return res;
+    };
+    let res: Response;
+    try {
+      res = await retry(send, { attempts: o.retry ? 4 : 1, ...TRANSIENT_BACKOFF, retryIf: transient });
+    } catch (e) {
+      if (!(e instanceof TransientAnswer))
         throw new NetworkError(`cannot reach the API at ${this.baseUrl}: ${describeFetchError(e)}`);
-      }
-      if (TRANSIENT.has(res.status) && attempt < attempts) {
-        await sleep(500 * 2 ** attempt);
-        continue;
-      }
-      if (!res.ok) throw await toApiError(res);
-      return (o.text ? await res.text() : await res.json()) as T;
+      res = e.res; // still 502/503/504 after the last attempt
     }
+    if (!res.ok) throw await toApiError(res);
+    return (o.text ? await res.text() : await res.json()) as T;
   }
 }
 

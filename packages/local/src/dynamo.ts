@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { sleep } from "@icp/store/retry";
 import { freePort } from "./ports.js";
 
 export type DynamoLocal = { endpoint: string; port: number; stop(): Promise<void> };
@@ -98,7 +99,7 @@ export async function startDynamoLocal(
         child.stdin?.end();
         throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${output.slice(-2000)}`);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
   client.destroy();

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { getImport } from "@icp/store";
+import { getImport, sleep } from "@icp/store";
 import { DEMO_WORKSPACE, seedDemoEngagement } from "./seed.js";
 import { startStack } from "./stack.js";
 
@@ -88,7 +88,7 @@ if (stack.seeded?.importId) {
         console.log(`Demo import ${job.status}: ${job.accepted} rows accepted, ${job.accounts} accounts scored.`);
       break;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   // Then ~60 days of engagement, so the dashboard tells a story on first run.
   const t1 = Date.now();

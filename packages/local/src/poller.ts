@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { sleep } from "@icp/store/retry";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 export type SqsLambda = (event: SQSEvent, context?: never) => Promise<SQSBatchResponse | undefined>;
@@ -68,7 +69,7 @@ export function startPoller(o: PollerOptions): { stop(): Promise<void> } {
       } catch (e) {
         if (!running) break;
         o.onError?.(e);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         continue;
       }
       if (!messages.length) continue;

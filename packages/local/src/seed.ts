@@ -29,6 +29,7 @@ import {
   putSendingSettings,
   recordEvents,
   type Store,
+  sleep,
   submitImport,
 } from "@icp/store";
 
@@ -125,7 +126,7 @@ export async function seedDemoEngagement(
     const job = await getImport(store, DEMO_WORKSPACE, importId);
     if (job?.status === "completed") break;
     if (!job || job.status === "failed" || Date.now() > until) return undefined;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const accounts = await allAccounts(store, DEMO_WORKSPACE);
   // Midnight UTC: the same day gives the same events (and ids), whenever in the day it runs.

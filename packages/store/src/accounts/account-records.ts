@@ -20,6 +20,7 @@ import {
 } from "@icp/core";
 import type { Store } from "../infra/index.js";
 import {
+  backoff,
   batchDelete,
   batchGet,
   cancelledBy,
@@ -29,8 +30,8 @@ import {
   keys,
   queryIndexAll,
   queryPage,
+  retry,
   SHARDS,
-  sleep,
   slots,
 } from "../infra/index.js";
 import { creationGuard, type IngestGrant, waitForCreation } from "./ingest-lease.js";
@@ -165,19 +166,21 @@ export async function writeWithRetry<R>(
   step: (current: AccountRecord | undefined) => WriteStep<R>,
   self?: IngestGrant,
 ): Promise<R> {
-  for (let attempt = 0; ; attempt++) {
-    const s = step(current);
-    if ("done" in s) return s.done;
-    try {
+  let seen = current;
+  return retry(
+    async (attempt) => {
+      if (attempt > 0) seen = await getAccount(store, ws, id);
+      const s = step(seen);
+      if ("done" in s) return s.done;
       await putAccountIfUnchanged(store, ws, s.write, self);
       return s.result;
-    } catch (e) {
-      if (!(e instanceof StaleAccountError) || attempt >= MAX_WRITE_ATTEMPTS) throw e;
-      await sleep(Math.random() * 20 * (attempt + 1));
-      current = await getAccount(store, ws, id);
-    }
-  }
+    },
+    // Linear, not exponential: a hot account's writers should come back soon.
+    { attempts: MAX_WRITE_ATTEMPTS + 1, baseMs: 20, capMs: Infinity, growth: "linear", retryIf: isStale },
+  );
 }
+
+const isStale = (e: unknown) => e instanceof StaleAccountError;
 
 /** Resolve `acc_…` or any form of a domain ("https://www.acme.com/") to the account id. */
 export function resolveAccountRef(ws: string, ref: string): string | undefined {
@@ -462,7 +465,7 @@ export async function putNewAccounts(
     const byPk = new Map(batch.map((a) => [keys.account(ws, a.id).pk, a]));
     let pending = batch.map((a) => ({ PutRequest: { Item: accountItem(ws, a) } }));
     for (let attempt = 0; pending.length; attempt++) {
-      if (attempt > 0) await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
+      if (attempt > 0) await backoff(attempt, { baseMs: 25, capMs: 1000 });
       const sent = await ingestRequests(async () => {
         const remaining = grant.deadline - Date.now(); // after waiting for the slot
         if (remaining <= 0 || attempt >= 8) return false;

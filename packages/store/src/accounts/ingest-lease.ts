@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "../infra/index.js";
-import { conditionFailed, keys, sleep } from "../infra/index.js";
+import { backoff, conditionFailed, keys } from "../infra/index.js";
 
 /**
  * The ingest lease: lets the chunks of one import write accounts that did not exist at their
@@ -246,6 +246,6 @@ export async function waitForCreation(store: Store, ws: string): Promise<void> {
     );
     const l = res.Item;
     if (!l?.holder || !l.inFlight || (l.until as number) < Date.now()) return;
-    await sleep(Math.min(500, 50 * 2 ** i) * (0.5 + Math.random() / 2));
+    await backoff(i + 1, { baseMs: 25, capMs: 500, jitter: "equal" }); // 50, 100, … 500 ms, less up to half
   }
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "../infra/index.js";
-import { conditionFailed, keys, sleep } from "../infra/index.js";
+import { type Backoff, backoff, conditionFailed, keys } from "../infra/index.js";
 
 /** Messages this process is recording now (table|workspace|batch). */
 export const recording = new Map<string, Promise<void>>();
@@ -26,6 +26,8 @@ export const CLAIM_TTL_MS = 60_000;
 export const CLAIM_RENEW_MS = 15_000;
 /** How long a concurrent copy waits for the holder to finish before it gives up (and is retried). */
 const CLAIM_WAIT_MS = 20_000;
+/** Between looks at another process's claim: on average 100, 200, 400, then 800 ms. */
+const HOLDER_POLL: Backoff = { baseMs: 100, capMs: 1600 };
 export const expiresAt = () => Math.floor(Date.now() / 1000) + 14 * 86_400;
 
 /**
@@ -80,7 +82,7 @@ export async function claimBatch(store: Store, ws: string, batchKey: string): Pr
     }
     if (Date.now() >= giveUp)
       throw new EventBatchBusyError(`event batch ${batchKey} is being recorded by another delivery`);
-    await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 3)) * (0.5 + Math.random()));
+    await backoff(attempt + 1, HOLDER_POLL);
   }
 }
 

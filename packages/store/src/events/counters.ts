@@ -2,7 +2,7 @@
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { type Deltas, parseDeltaKey } from "@icp/core";
 import type { Store } from "../infra/index.js";
-import { batchGet, cancelledBy, inParallel, keys, sleep } from "../infra/index.js";
+import { batchGet, cancelledBy, inParallel, keys, retry } from "../infra/index.js";
 import { expiresAt } from "./claims.js";
 import { COUNTER_SHARDS, shardOf } from "./shards.js";
 
@@ -19,6 +19,17 @@ function serially<T>(run: () => Promise<T>): Promise<T> {
   const next = counterChain.then(run, run);
   counterChain = next.catch(() => {});
   return next;
+}
+
+/** A transaction that lost to another writer of its hot items (not a failed condition): worth again. */
+function lostToConcurrentWrite(e: unknown): boolean {
+  const err = e as Error & { CancellationReasons?: { Code?: string }[] };
+  return (
+    err.name === "TransactionConflictException" ||
+    (err.name === "InternalServerError" && /lock/i.test(err.message)) ||
+    (err.name === "TransactionCanceledException" &&
+      (err.CancellationReasons ?? []).some((r) => r.Code === "TransactionConflict" || r.Code === "ThrottlingError"))
+  );
 }
 
 /**
@@ -74,24 +85,13 @@ export async function applyCounters(store: Store, ws: string, batchKey: string, 
           ConditionExpression: "attribute_not_exists(pk)",
         },
       };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await serially(() => store.ddb.send(new TransactWriteCommand({ TransactItems: [marker, ...items] })));
-          return;
-        } catch (e) {
-          const err = e as Error & { CancellationReasons?: { Code?: string }[] };
-          if (cancelledBy(e, 0)) return; // this part was applied before (redelivery)
-          const retryable =
-            err.name === "TransactionConflictException" ||
-            (err.name === "InternalServerError" && /lock/i.test(err.message)) ||
-            (err.name === "TransactionCanceledException" &&
-              (err.CancellationReasons ?? []).some(
-                (r) => r.Code === "TransactionConflict" || r.Code === "ThrottlingError",
-              ));
-          if (!retryable || attempt >= 12) throw e;
-          await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        }
-      }
+      await retry(
+        () =>
+          serially(() => store.ddb.send(new TransactWriteCommand({ TransactItems: [marker, ...items] }))).catch((e) => {
+            if (!cancelledBy(e, 0)) throw e; // else this part was applied before (redelivery)
+          }),
+        { attempts: 13, baseMs: 10, capMs: 1000, retryIf: lostToConcurrentWrite },
+      );
     },
   );
   return entries.length;

@@ -19,7 +19,7 @@ import {
 } from "@icp/core";
 import { type AccountRecord, setAccountOutcome } from "../accounts/index.js";
 import type { Store } from "../infra/index.js";
-import { batchGet, batchPut, chunks, inParallel, keys, publish, sleep, slots } from "../infra/index.js";
+import { backoff, batchGet, batchPut, chunks, inParallel, keys, publish, slots } from "../infra/index.js";
 import { stopAccountEnrollments } from "../sequencing/index.js";
 import { addSuppression } from "../tenancy/index.js";
 import {
@@ -322,7 +322,7 @@ async function recordClaimed(
           return settle(w, prep);
         }
         if (attempt >= 40) throw new Error(`engagement of ${w.account.id}: too many concurrent writes`);
-        await sleep(Math.random() * 10 * (attempt + 1));
+        await backoff(attempt + 1, { baseMs: 10, capMs: Infinity, growth: "linear" });
         if (outcome === "again") continue; // its transaction failed for another item: send it again
         // Someone else (another process) wrote this account meanwhile: re-read and recompute.
         const again: Work = { ...w, eng: await inSlot(() => getEngagement(store, ws, w.account.id)) };

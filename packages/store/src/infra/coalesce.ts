@@ -10,6 +10,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "./clients.js";
+import { type Backoff, backoff } from "./retry.js";
 
 /**
  * Request coalescing for workers that handle many messages at once (the send worker gets up to
@@ -36,7 +37,10 @@ type Pending<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 const MAX_TX = 100;
 const MAX_GET = 100;
 const MAX_SQS_BYTES = 250_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** UnprocessedKeys, as in batch.ts. */
+const UNPROCESSED: Backoff = { baseMs: 25, capMs: 2000 };
+/** Before a round with writes that collided twice: a short pause, uniform in [0, 20] ms. */
+const COLLIDED: Backoff = { baseMs: 20, capMs: 20 };
 
 /** What the coalescing stores did, for benches: requests sent and items in them, cancellations by reason. */
 export const coalesceStats = new Map<string, number>();
@@ -147,7 +151,7 @@ class Coalescer {
             let pending = all.slice(c * MAX_GET, (c + 1) * MAX_GET);
             for (let attempt = 0; pending.length; attempt++) {
               if (attempt >= 10) throw new Error(`BatchGetItem: ${pending.length} keys unprocessed`);
-              if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+              if (attempt > 0) await backoff(attempt, UNPROCESSED);
               const res = await this.ddb.send(
                 new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
               );
@@ -232,7 +236,7 @@ class Coalescer {
         else this.writes.push(w);
       }
       if (this.writes.length) {
-        if (retry.some((w) => w.tries > 1)) await sleep(Math.random() * 20);
+        if (retry.some((w) => w.tries > 1)) await backoff(1, COLLIDED);
         this.schedule();
       }
     }

@@ -8,7 +8,7 @@ import {
   type TierChangedEvent,
 } from "@icp/core";
 import type { Store } from "../infra/index.js";
-import { conditionFailed, inParallel, keys, sleep } from "../infra/index.js";
+import { backoff, conditionFailed, inParallel, keys } from "../infra/index.js";
 import {
   accountEnrollments,
   EnrollError,
@@ -150,7 +150,7 @@ async function routeOne(
       return { ...base, status: "routed", actions, enrolled, stopped };
     // A concurrent route of the same account won the state write: decide again (actions are idempotent).
     if (attempt >= 10) throw new Error(`routing state of account ${evt.accountId} stays contended`);
-    await sleep(Math.random() * 20 * (attempt + 1));
+    await backoff(attempt + 1, { baseMs: 20, capMs: Infinity, growth: "linear" });
   }
 }
 
