@@ -54,91 +54,114 @@ function forwardedAttributes(m: Message): Record<string, MessageAttributeValue> 
  * during the run stays there, so a run always ends (no redrive loop).
  */
 export async function redriveDlq(sqs: SQSClient, o: RedriveOptions): Promise<RedriveResult> {
-  const max = o.max ?? Number.POSITIVE_INFINITY;
-  const startedAt = Date.now();
-  const fifo = o.queueUrl.endsWith(".fifo");
-  const kept: Message[] = [];
-  const poisonReasons: string[] = [];
-  let moved = 0;
-  let arrivedDuring = 0;
-  let keptPoison = 0;
+  const run = newRun(o);
   try {
-    while (moved < max) {
-      const res = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: o.dlqUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: o.waitSeconds ?? 1,
-          VisibilityTimeout: o.holdSeconds ?? 300,
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["SentTimestamp", "MessageGroupId"],
-        }),
-      );
-      const messages = res.Messages ?? [];
-      if (!messages.length) break;
-      const toMove: Message[] = [];
-      for (const m of messages) {
-        if (Number(m.Attributes?.SentTimestamp ?? 0) >= startedAt) {
-          arrivedDuring++;
-          kept.push(m);
-        } else if ((isPoison(m) && !o.includePoison) || moved + toMove.length >= max) {
-          kept.push(m); // poison, or over `max`: left in the DLQ
-          if (isPoison(m)) {
-            keptPoison++;
-            if (poisonReasons.length < 20) poisonReasons.push(m.MessageAttributes?.reason?.StringValue ?? "");
-          }
-        } else toMove.push(m);
-      }
-      if (!toMove.length) continue;
-      const sent = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: o.queueUrl,
-          Entries: toMove.map((m, i) => {
-            const attributes = forwardedAttributes(m);
-            return {
-              Id: String(i),
-              MessageBody: m.Body ?? "",
-              ...(attributes ? { MessageAttributes: attributes } : {}),
-              ...(fifo
-                ? {
-                    MessageGroupId: m.Attributes?.MessageGroupId ?? "redrive",
-                    MessageDeduplicationId: m.MessageId ?? String(i),
-                  }
-                : {}),
-            };
-          }),
-        }),
-      );
-      const failed = new Set((sent.Failed ?? []).map((f) => f.Id));
-      const done = toMove.filter((_, i) => !failed.has(String(i)));
-      kept.push(...toMove.filter((_, i) => failed.has(String(i))));
-      if (done.length) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: o.dlqUrl,
-            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
-          }),
-        );
-      }
-      moved += done.length;
-      if (failed.size) throw new Error(`${failed.size} message(s) could not be sent to ${o.queueUrl}`);
+    while (run.moved < run.max) {
+      const messages = await receiveBatch(sqs, o);
+      if (!messages.length) break; // the DLQ is empty (or holds only what this run keeps)
+      const toMove = sortBatch(run, messages);
+      if (toMove.length) await moveBatch(sqs, run, toMove);
     }
   } finally {
-    // What stays in the DLQ becomes visible again at once, as if the run had not looked at it.
-    for (let i = 0; i < kept.length; i += 10) {
-      await sqs
-        .send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: o.dlqUrl,
-            Entries: kept.slice(i, i + 10).map((m, j) => ({
-              Id: String(j),
-              ReceiptHandle: m.ReceiptHandle ?? "",
-              VisibilityTimeout: 0,
-            })),
-          }),
-        )
-        .catch(() => {}); // they reappear after holdSeconds anyway
-    }
+    await releaseKept(sqs, o.dlqUrl, run.kept);
   }
+  const { moved, keptPoison, arrivedDuring, poisonReasons } = run;
   return { moved, keptPoison, arrivedDuring, poisonReasons };
+}
+
+/** One run's state: what it moved and what it keeps hidden until the end. */
+type Run = RedriveResult & { o: RedriveOptions; max: number; startedAt: number; kept: Message[] };
+
+const newRun = (o: RedriveOptions): Run => ({
+  o,
+  max: o.max ?? Number.POSITIVE_INFINITY,
+  startedAt: Date.now(),
+  kept: [],
+  moved: 0,
+  keptPoison: 0,
+  arrivedDuring: 0,
+  poisonReasons: [],
+});
+
+async function receiveBatch(sqs: SQSClient, o: RedriveOptions): Promise<Message[]> {
+  const res = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: o.dlqUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: o.waitSeconds ?? 1,
+      VisibilityTimeout: o.holdSeconds ?? 300,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["SentTimestamp", "MessageGroupId"],
+    }),
+  );
+  return res.Messages ?? [];
+}
+
+/** The messages of a batch to move; the others (arrived during the run, poison, over `max`) are kept. */
+function sortBatch(run: Run, messages: Message[]): Message[] {
+  const toMove: Message[] = [];
+  for (const m of messages) {
+    if (Number(m.Attributes?.SentTimestamp ?? 0) >= run.startedAt) {
+      run.arrivedDuring++;
+      run.kept.push(m);
+    } else if ((isPoison(m) && !run.o.includePoison) || run.moved + toMove.length >= run.max) {
+      run.kept.push(m); // poison, or over `max`: left in the DLQ
+      if (isPoison(m)) {
+        run.keptPoison++;
+        if (run.poisonReasons.length < 20) run.poisonReasons.push(m.MessageAttributes?.reason?.StringValue ?? "");
+      }
+    } else toMove.push(m);
+  }
+  return toMove;
+}
+
+/** Send to the queue, then delete from the DLQ what was sent; what failed to send is kept, and ends the run. */
+async function moveBatch(sqs: SQSClient, run: Run, toMove: Message[]): Promise<void> {
+  const fifo = run.o.queueUrl.endsWith(".fifo");
+  const sent = await sqs.send(
+    new SendMessageBatchCommand({ QueueUrl: run.o.queueUrl, Entries: toMove.map((m, i) => sendEntry(m, i, fifo)) }),
+  );
+  const failed = new Set((sent.Failed ?? []).map((f) => f.Id));
+  const done = toMove.filter((_, i) => !failed.has(String(i)));
+  run.kept.push(...toMove.filter((_, i) => failed.has(String(i))));
+  if (done.length) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: run.o.dlqUrl,
+        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+      }),
+    );
+  }
+  run.moved += done.length;
+  if (failed.size) throw new Error(`${failed.size} message(s) could not be sent to ${run.o.queueUrl}`);
+}
+
+function sendEntry(m: Message, i: number, fifo: boolean) {
+  const attributes = forwardedAttributes(m);
+  return {
+    Id: String(i),
+    MessageBody: m.Body ?? "",
+    ...(attributes ? { MessageAttributes: attributes } : {}),
+    ...(fifo
+      ? { MessageGroupId: m.Attributes?.MessageGroupId ?? "redrive", MessageDeduplicationId: m.MessageId ?? String(i) }
+      : {}),
+  };
+}
+
+/** What stays in the DLQ becomes visible again at once, as if the run had not looked at it. */
+async function releaseKept(sqs: SQSClient, dlqUrl: string, kept: Message[]): Promise<void> {
+  for (let i = 0; i < kept.length; i += 10) {
+    await sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: kept.slice(i, i + 10).map((m, j) => ({
+            Id: String(j),
+            ReceiptHandle: m.ReceiptHandle ?? "",
+            VisibilityTimeout: 0,
+          })),
+        }),
+      )
+      .catch(() => {}); // they reappear after holdSeconds anyway
+  }
 }
