@@ -1,4 +1,5 @@
 import type { OpenAPIHonoOptions } from "@hono/zod-openapi";
+import { SequenceConflictError, SequenceTooLargeError, VersionConflictError } from "@icp/store";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.js";
@@ -29,10 +30,22 @@ function httpProblem(err: HTTPException, c: Context<AppEnv>): Problem {
   return new Problem(type, err.message || "request refused", undefined, status);
 }
 
-/** Problems as they are; HTTP exceptions and unparsable bodies mapped; anything else is logged and a 500. */
+/**
+ * Store errors whose message says it all, answered the same on every route. Errors that need the
+ * request to be explained (which field, which line) are mapped by their route instead.
+ */
+const STORE_ERRORS: ReadonlyArray<readonly [new (...args: never[]) => Error, ProblemType]> = [
+  [VersionConflictError, "conflict"],
+  [SequenceConflictError, "conflict"],
+  [SequenceTooLargeError, "payload-too-large"],
+];
+
+/** Problems as they are; HTTP exceptions, known store errors and unparsable bodies mapped; anything else is logged and a 500. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof Problem) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, httpProblem(err, c));
+  const stored = STORE_ERRORS.find(([type]) => err instanceof type);
+  if (stored) return problemResponse(c, new Problem(stored[1], err.message));
   if (err instanceof SyntaxError)
     return problemResponse(c, new Problem("validation", `malformed body: ${err.message}`));
   logger.error("unhandled", {

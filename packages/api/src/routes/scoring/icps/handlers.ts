@@ -13,7 +13,6 @@ import {
   type StoredIcp,
   saveIcpVersion,
   startRescore,
-  VersionConflictError,
 } from "@icp/store";
 import type { Context } from "hono";
 import type { AppEnv } from "../../../context.js";
@@ -69,25 +68,21 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const activate = c.req.valid("query").activate === "true";
   const store = c.get("store");
   const ws = c.get("workspaceId");
-  try {
-    const saved = await saveIcpVersion(store, ws, id, c.req.valid("json"), c.get("actor"), activate);
-    if (!saved) throw new Problem("not-found", `no ICP ${id} in this workspace`);
-    const rescore = activate
-      ? await rescoreFor(c, saved.icp, `ICP ${id} version ${saved.version.version} activated`)
-      : undefined;
-    return c.json(
-      {
-        ...(await view(store, ws, saved.icp)),
-        savedVersion: saved.version.version,
-        changes: saved.version.changes,
-        ...(rescore ? { rescoreId: rescore.id } : {}),
-      },
-      200,
-    );
-  } catch (e) {
-    if (e instanceof VersionConflictError) throw new Problem("conflict", e.message);
-    throw e;
-  }
+  // A concurrent save (VersionConflictError) is a 409, mapped in errors.ts.
+  const saved = await saveIcpVersion(store, ws, id, c.req.valid("json"), c.get("actor"), activate);
+  if (!saved) throw new Problem("not-found", `no ICP ${id} in this workspace`);
+  const rescore = activate
+    ? await rescoreFor(c, saved.icp, `ICP ${id} version ${saved.version.version} activated`)
+    : undefined;
+  return c.json(
+    {
+      ...(await view(store, ws, saved.icp)),
+      savedVersion: saved.version.version,
+      changes: saved.version.changes,
+      ...(rescore ? { rescoreId: rescore.id } : {}),
+    },
+    200,
+  );
 };
 
 export const activate: RouteHandler<typeof routes.activate, AppEnv> = async (c) => {

@@ -1,4 +1,4 @@
-import type { RouteHandler } from "@hono/zod-openapi";
+import type { RouteHandler, z } from "@hono/zod-openapi";
 import {
   type SequenceDefinition as Definition,
   renderStep,
@@ -20,8 +20,6 @@ import {
   pickContact,
   putSequenceVersion,
   resolveAccountRef,
-  SequenceConflictError,
-  SequenceTooLargeError,
   type SequenceVersionRecord,
   type StoredSequence,
 } from "@icp/store";
@@ -29,6 +27,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../../context.js";
 import { Problem } from "../../../problem.js";
 import type * as routes from "./routes.js";
+import type { PreviewBody } from "./schemas.js";
 
 /** 422 listing every problem of a definition, or nothing when it can be saved. */
 function assertValid(def: Definition) {
@@ -53,12 +52,6 @@ function assertValid(def: Definition) {
   );
 }
 
-function storageProblem(e: unknown): never {
-  if (e instanceof SequenceTooLargeError) throw new Problem("payload-too-large", e.message);
-  if (e instanceof SequenceConflictError) throw new Problem("conflict", e.message);
-  throw e;
-}
-
 async function mustGet(c: Context<AppEnv>, id: string): Promise<StoredSequence> {
   const s = await getSequence(c.get("store"), c.get("workspaceId"), id);
   if (!s) throw new Problem("not-found", `no sequence ${id} in this workspace`);
@@ -74,7 +67,8 @@ async function mustGetVersion(c: Context<AppEnv>, id: string, version: number): 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const def = c.req.valid("json");
   assertValid(def);
-  const seq = await createSequence(c.get("store"), c.get("workspaceId"), def, c.get("actor")).catch(storageProblem);
+  // Too large (413) and concurrent saves (409) are mapped in errors.ts.
+  const seq = await createSequence(c.get("store"), c.get("workspaceId"), def, c.get("actor"));
   c.header("location", `/v1/sequences/${seq.id}`);
   return c.json(seq, 201);
 };
@@ -89,9 +83,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const def = c.req.valid("json");
   assertValid(def);
-  const saved = await putSequenceVersion(c.get("store"), c.get("workspaceId"), id, def, c.get("actor")).catch(
-    storageProblem,
-  );
+  const saved = await putSequenceVersion(c.get("store"), c.get("workspaceId"), id, def, c.get("actor"));
   if (!saved) throw new Problem("not-found", `no sequence ${id} in this workspace`);
   return c.json({ ...saved.sequence, changes: saved.version.changes }, 200);
 };
@@ -108,11 +100,10 @@ export const getVersion: RouteHandler<typeof routes.getVersion, AppEnv> = async 
   return c.json(await mustGetVersion(c, id, version), 200);
 };
 
-export const preview: RouteHandler<typeof routes.preview, AppEnv> = async (c) => {
-  const { id } = c.req.valid("param");
-  const b = c.req.valid("json");
-  const store = c.get("store");
-  const ws = c.get("workspaceId");
+type PreviewRequest = z.infer<typeof PreviewBody>;
+
+/** The sequence version and step to render; 404 / 400 naming what is missing. */
+async function previewStep(c: Context<AppEnv>, id: string, b: PreviewRequest) {
   const seq = b.version === undefined ? await mustGet(c, id) : await mustGetVersion(c, id, b.version);
   const step = seq.steps.find((s) => s.id === b.stepId);
   if (!step)
@@ -124,6 +115,13 @@ export const preview: RouteHandler<typeof routes.preview, AppEnv> = async (c) =>
     throw new Problem("validation", `step ${step.id} has no variant "${b.variant}"`, [
       { field: "variant", message: `variants of this step: ${variants.join(", ")}` },
     ]);
+  return { seq, step, variants };
+}
+
+/** The account, contact (named or the one an enrollment would pick) and sender the templates read. */
+async function previewRecipient(c: Context<AppEnv>, b: PreviewRequest) {
+  const store = c.get("store");
+  const ws = c.get("workspaceId");
   const accountId = resolveAccountRef(ws, b.accountId);
   const account = accountId ? await getAccount(store, ws, accountId) : undefined;
   if (!account) throw new Problem("not-found", `no account ${b.accountId} in this workspace`);
@@ -135,6 +133,14 @@ export const preview: RouteHandler<typeof routes.preview, AppEnv> = async (c) =>
     throw new Problem("not-found", `account ${account.domain} has no contact ${b.contactId}`);
   const sender = b.senderId ? await getSender(store, ws, b.senderId) : undefined;
   if (b.senderId && !sender) throw new Problem("not-found", `no sender ${b.senderId} in this workspace`);
+  return { account, contact, sender };
+}
+
+export const preview: RouteHandler<typeof routes.preview, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const b = c.req.valid("json");
+  const { seq, step, variants } = await previewStep(c, id, b);
+  const { account, contact, sender } = await previewRecipient(c, b);
   const ctx = templateContext(account, contact, sender);
   try {
     const r = renderStep(step, ctx, b.seed ?? `preview:${account.id}`, {
