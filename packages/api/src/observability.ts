@@ -37,17 +37,31 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * Load shedding: past `max` requests in flight in this process, answer 503 with Retry-After at
- * once instead of queueing until everything times out. Lambda bounds concurrency per instance
- * anyway; this guards the long-running local server and any container deployment.
+ * Load shedding: a request that cannot be served soon is answered 503 + Retry-After at once
+ * instead of queueing until the client gives up. Three signals, any of which refuses:
+ * - the hard cap, `max` requests in flight in this process;
+ * - the adaptive limit (AdaptiveLimit): the concurrency at which requests are still served
+ *   within the target latency. Queueing inside the process (the DynamoDB client's socket pool,
+ *   workers sharing the loop, a starved CPU) shows as served requests getting slower while
+ *   many are in flight, long before the loop itself lags;
+ * - sustained event-loop lag, for a saturated CPU.
+ * Lambda bounds concurrency per instance anyway; this guards the long-running local server and
+ * any container deployment.
  */
-export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_MS ?? 1000)) {
-  let inFlight = 0;
+export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<AdaptiveLimitOptions> = {}) {
   const lag = eventLoopLag();
+  const limit = new AdaptiveLimit({ ...ADAPTIVE_DEFAULTS, max, ...adaptive });
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (inFlight >= max) {
+    if (limit.inFlight >= max) {
       c.header("retry-after", "1");
       throw new Problem("service-unavailable", `more than ${max} requests in flight; retry after 1 s`);
+    }
+    if (!limit.admits()) {
+      c.header("retry-after", "1");
+      throw new Problem(
+        "service-unavailable",
+        `requests are queueing (${limit.inFlight} in flight, answers slower than ${limit.options.targetMs} ms); retry after 1 s`,
+      );
     }
     // A saturated CPU shows as event-loop lag long before the in-flight count grows: shed then too.
     if (lag() > maxLagMs) {
@@ -57,13 +71,67 @@ export function shedLoad(max: number, maxLagMs = Number(process.env.ICP_MAX_LAG_
         `server overloaded (event loop ${Math.round(lag())} ms behind); retry after 2 s`,
       );
     }
-    inFlight++;
+    const done = limit.start();
     try {
       await next();
     } finally {
-      inFlight--;
+      done();
     }
   });
+}
+
+export type AdaptiveLimitOptions = {
+  /** Served-request latency (ms) above which, with more than `floor` in flight, the limit shrinks. */
+  targetMs: number;
+  /** Requests in flight that are never refused by the adaptive limit: below it nothing queues for long. */
+  floor: number;
+  /** The hard cap: the limit never grows past it. */
+  max: number;
+};
+export const ADAPTIVE_DEFAULTS: AdaptiveLimitOptions = { targetMs: 1000, floor: 16, max: 512 };
+
+/**
+ * AIMD concurrency limit (as TCP's congestion window): a request that took longer than the
+ * target while more than `floor` were in flight shrinks the limit by a fifth (at most once per
+ * target period, so one burst of slow answers counts once); a request served in time while the
+ * limit was nearly used grows it by one. Only concurrency can cause the slowness it reacts to:
+ * a single slow request (a big import) with few in flight changes nothing.
+ */
+export class AdaptiveLimit {
+  inFlight = 0;
+  private limit: number;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly options: AdaptiveLimitOptions) {
+    this.limit = options.max;
+  }
+
+  get current(): number {
+    return Math.floor(this.limit);
+  }
+
+  admits(): boolean {
+    return this.inFlight < Math.max(this.options.floor, this.current);
+  }
+
+  /** Count a request in; the returned function counts it out and feeds its latency back. */
+  start(now = performance.now()): (end?: number) => void {
+    this.inFlight++;
+    const crowded = this.inFlight > this.options.floor;
+    return (end = performance.now()) => {
+      this.complete(end - now, crowded || this.inFlight > this.options.floor, end);
+      this.inFlight--;
+    };
+  }
+
+  private complete(ms: number, crowded: boolean, now: number): void {
+    const { targetMs, floor, max } = this.options;
+    if (ms > targetMs) {
+      if (!crowded || now - this.lastDecrease < targetMs) return;
+      this.lastDecrease = now;
+      this.limit = Math.max(floor, Math.min(this.limit, this.inFlight) * 0.8);
+    } else if (this.inFlight >= this.limit * 0.8) this.limit = Math.min(max, this.limit + 1);
+  }
 }
 
 /**
@@ -90,10 +158,29 @@ function eventLoopLag(): () => number {
   return () => lag;
 }
 
-/** Headers every response carries: no MIME sniffing, no framing, no referrer leaking ids. */
+/**
+ * The policy of an HTML page that sets none of its own (the unsubscribe pages): no script at
+ * all, styles inline or same-origin, its form posting back here only. /docs and /dashboard set
+ * theirs (same-origin scripts only).
+ */
+export const HTML_CSP = [
+  "default-src 'none'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Headers every response carries: no MIME sniffing, no framing, no referrer leaking ids; and a
+ * Content-Security-Policy on every HTML page.
+ */
 export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   c.header("x-content-type-options", "nosniff");
   c.header("x-frame-options", "DENY");
   c.header("referrer-policy", "no-referrer");
+  if (c.res.headers.get("content-type")?.startsWith("text/html") && !c.res.headers.has("content-security-policy"))
+    c.header("content-security-policy", HTML_CSP);
 });

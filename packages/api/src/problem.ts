@@ -9,6 +9,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: "Missing or invalid API key" },
   forbidden: { status: 403, title: "API key lacks the scope" },
   "service-unavailable": { status: 503, title: "Overloaded, retry later" },
+  "too-many-requests": { status: 429, title: "Too many requests, retry later" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "payload-too-large": { status: 413, title: "Payload too large" },
