@@ -58,7 +58,7 @@ export function plainTextBounce(msg: InboundMessage): BounceDetails | null {
   const notice = noticeOf(msg.text);
   const status = STATUS.exec(notice)?.[0] ?? null;
   const bounceType = bounceTypeOf(status, notice, "failed");
-  const diagnostic = notice.trim().slice(0, 500) || null;
+  const diagnostic = lastLines(notice, 3);
   const addresses = failedAddresses(msg, notice);
   const recipients = addresses.map((address) => ({
     address,
@@ -74,15 +74,25 @@ export function plainTextBounce(msg: InboundMessage): BounceDetails | null {
 /** The MTA's explanation: the text before the returned copy of the message. */
 function noticeOf(text: string): string {
   const cut = text.search(
-    /^(-{2,}.*(below this line|original message|returned message|message headers).*|--- Below this line.*)$/im,
+    /^(-{2,}.*(below this line|original message|returned message|message headers|copy of the message).*|--- Below this line.*)$/im,
   );
   return cut === -1 ? text : text.slice(0, cut);
+}
+
+/** The end of the notice, where MTAs put the remote server's answer. */
+function lastLines(text: string, n: number): string | null {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.slice(-n).join(" ").slice(0, 500) || null;
 }
 
 function failedAddresses(msg: InboundMessage, notice: string): string[] {
   const header = msg.headers["x-failed-recipients"];
   const fromHeader = header ? header.split(/[,\s]+/).filter((a) => a.includes("@")) : [];
-  const inText = [...notice.matchAll(/<?([a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,})>?/gi)].map((m) => m[1] ?? "");
+  const ids = notice.replace(/^.*message-id.*$/gim, "");
+  const inText = [...ids.matchAll(/<?([a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,})>?/gi)].map((m) => m[1] ?? "");
   const own = new Set([msg.from?.address, ...msg.to.map((t) => t.address)]);
   const found = [...fromHeader, ...inText]
     .map((a) => a.toLowerCase())

@@ -14,7 +14,7 @@ export type ClassifyOptions = {
 
 /** Senders no person writes from. */
 const ROBOT_SENDER =
-  /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|notifications?)([+-][^@]*)?@/i;
+  /(^|[.-])(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|notifications?)([+.-][^@]*)?@|@(no-?reply|bounces?)\./i;
 
 /**
  * What a received message is. Machine reports first (complaint, then bounce), then auto-replies,

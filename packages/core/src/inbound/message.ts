@@ -62,10 +62,10 @@ export async function parseInbound(raw: Buffer | string): Promise<InboundMessage
   } catch {
     return emptyMessage(String(raw).slice(0, MAX_TEXT));
   }
-  return toInboundMessage(mail);
+  return toInboundMessage(mail, raw);
 }
 
-function toInboundMessage(mail: ParsedMail): InboundMessage {
+function toInboundMessage(mail: ParsedMail, raw: Buffer | string): InboundMessage {
   const headers = classificationHeaders(mail);
   const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : null;
   return {
@@ -78,7 +78,7 @@ function toInboundMessage(mail: ParsedMail): InboundMessage {
     date,
     headers,
     text: (mail.text ?? "").slice(0, MAX_TEXT),
-    report: reportOf(mail, headers["content-type"] ?? ""),
+    report: reportOf(mail, headers["content-type"] ?? "", raw),
   };
 }
 
@@ -112,7 +112,7 @@ function classificationHeaders(mail: ParsedMail): Record<string, string> {
 }
 
 /** The report of a `multipart/report`, from its machine-readable attachment and the returned original. */
-function reportOf(mail: ParsedMail, contentType: string): InboundReport | null {
+function reportOf(mail: ParsedMail, contentType: string, raw: Buffer | string): InboundReport | null {
   if (!/^\s*multipart\/report/i.test(contentType)) return null;
   const type = (/report-type\s*=\s*"?([a-z0-9./-]+)/i.exec(contentType)?.[1] ?? "").toLowerCase();
   const machine = mail.attachments.find((a) =>
@@ -124,13 +124,26 @@ function reportOf(mail: ParsedMail, contentType: string): InboundReport | null {
     type,
     fields: isDsn ? (blocks[0] ?? {}) : Object.assign({}, ...blocks.reverse()),
     recipients: isDsn ? blocks.slice(1) : [],
-    original: originalHeaders(mail.attachments),
+    original: originalHeaders(mail.attachments) ?? inlineOriginalHeaders(raw),
   };
 }
 
 function originalHeaders(attachments: Attachment[]): Record<string, string> | null {
   const part = attachments.find((a) => /^(message\/(rfc822|global)|text\/rfc822-headers)$/i.test(a.contentType));
   return part ? parseHeaderBlock(headerSection(attachmentText(part))) : null;
+}
+
+/**
+ * mailparser renders an inline `message/rfc822` part into the text (without its Message-ID)
+ * instead of listing it as an attachment, so the part is found in the raw source. Such parts
+ * are never transfer-encoded (RFC 2046 §5.2.1), so their headers are readable as they are.
+ */
+function inlineOriginalHeaders(raw: Buffer | string): Record<string, string> | null {
+  const source = (typeof raw === "string" ? raw : raw.toString("latin1")).slice(0, MAX_TEXT * 5);
+  const part = /^content-type:[ \t]*(message\/(rfc822|global)|text\/rfc822-headers)\b.*\r?\n(?:[^\r\n]+\r?\n)*\r?\n/im.exec(source);
+  if (!part) return null;
+  const headers = parseHeaderBlock(headerSection(source.slice(part.index + part[0].length)));
+  return Object.keys(headers).length > 0 ? headers : null;
 }
 
 function attachmentText(a: Attachment): string {
