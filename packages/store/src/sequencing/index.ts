@@ -1,34 +1,7 @@
-export {
-  accountEnrollments,
-  assignSender,
-  type ClaimOptions,
-  type CompleteStepInput,
-  type CompleteStepResult,
-  claimDueSteps,
-  completeStep,
-  decodeEnrollmentCursor,
-  deferStep,
-  EnrollError,
-  type EnrollInput,
-  type EnrollmentFilter,
-  type EnrollResult,
-  enroll,
-  getEnrollment,
-  getSendingSettings,
-  isOpenEnrollment,
-  listEnrollments,
-  openEnrollments,
-  pauseEnrollment,
-  pickContact,
-  putSendingSettings,
-  resumeEnrollment,
-  runTick,
-  STALE_CLAIM_MS,
-  staleClaims,
-  stopAccountEnrollments,
-  stopEnrollment,
-  type TickResult,
-} from "./enrollments.js";
+export { type CompleteStepInput, type CompleteStepResult, completeStep, deferStep } from "./complete.js";
+export { EnrollError, type EnrollInput, type EnrollResult, enroll, pickContact } from "./enroll.js";
+export { getEnrollment, isOpenEnrollment, openEnrollments } from "./enrollment-record.js";
+export { accountEnrollments, decodeEnrollmentCursor, type EnrollmentFilter, listEnrollments } from "./list.js";
 export {
   createSequence,
   getSequence,
@@ -43,3 +16,12 @@ export {
   type StoredSequence,
   sequenceDefinition,
 } from "./sequences.js";
+export { getSendingSettings, putSendingSettings } from "./settings.js";
+export {
+  assignSender,
+  pauseEnrollment,
+  resumeEnrollment,
+  stopAccountEnrollments,
+  stopEnrollment,
+} from "./status-changes.js";
+export { type ClaimOptions, claimDueSteps, runTick, STALE_CLAIM_MS, staleClaims, type TickResult } from "./tick.js";
