@@ -1,5 +1,5 @@
 import { SendStepMessage } from "@icp/core";
-import { mailTransportFromEnv, QUEUES, sendStep, storeFromEnv } from "@icp/store";
+import { mailTransport, QUEUES, requireSettings, SEND_SETTINGS, sendStep, storeFromEnv } from "@icp/store";
 import { logger, sqsHandler } from "./lib/sqs-batch.js";
 
 /**
@@ -8,9 +8,11 @@ import { logger, sqsHandler } from "./lib/sqs-batch.js";
  */
 const MAX_RECEIVES = QUEUES.find((q) => q.name === "SendQueue")?.maxReceiveCount ?? 1;
 
-export const handler = sqsHandler("SendQueue", SendStepMessage, async (msg, record) => {
+const handleBatch = sqsHandler("SendQueue", SendStepMessage, async (msg, record) => {
+  const settings = requireSettings(SEND_SETTINGS);
   const r = await sendStep(storeFromEnv(), msg, {
-    transport: () => mailTransportFromEnv(),
+    transport: () => mailTransport(settings.mail),
+    settings: () => settings,
     delivery: { receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1), maxReceives: MAX_RECEIVES },
   });
   const ids = { workspaceId: msg.workspaceId, enrollmentId: msg.enrollmentId, stepId: msg.stepId };
@@ -23,3 +25,13 @@ export const handler = sqsHandler("SendQueue", SendStepMessage, async (msg, reco
     Skipped: r.outcome === "skipped" || r.outcome === "stopped" ? 1 : 0,
   };
 });
+
+/**
+ * Fail closed: while a setting the worker needs is missing (tracking secret, public URL, mail
+ * transport, default From), every invocation throws `missing settings: …` naming them all
+ * before any record is touched; SQS retries the batch, then parks it in the DLQ.
+ */
+export const handler: typeof handleBatch = async (event, context) => {
+  requireSettings(SEND_SETTINGS);
+  return handleBatch(event, context);
+};

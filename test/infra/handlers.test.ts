@@ -188,7 +188,12 @@ const VALID: Record<string, () => Promise<{ body: unknown; verify?: () => Promis
           );
         await eventually(async () => ((await mailTo()).length > 0 ? true : undefined), 30_000, "the email");
         await new Promise((r) => setTimeout(r, 2000));
-        expect(await mailTo()).toHaveLength(1);
+        const mails = await mailTo();
+        expect(mails).toHaveLength(1);
+        // The stack links the API's real address (a free port here) as the public URL of the links.
+        expect(s.settings.publicUrl).toBe(s.url);
+        expect(mails[0]?.text).toContain(`${s.url}/u/`);
+        expect(mails[0]?.html).toContain(`${s.url}/t/o/`);
       },
     };
   },

@@ -250,11 +250,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const linked = { trackingSecret: localTrackingSecret(o.persistDir), defaultFrom: LOCAL_MAIL_FROM };
     Object.assign(process.env, configToEnv(cfg), settingsToEnv({ ...linked, mail: { kind: "smtp", url: smtp.url } }));
     const loaded = await loading;
-    stops.push(startWorkers(o, res, store, loaded));
+    // The API listens first: its real port is the public URL that workers put in links.
     const port = await serveApi(o, loaded.app, stops);
     const host = o.host ?? "127.0.0.1";
     const settings = { ...linked, publicUrl: `http://${publicHost(host)}:${port}` };
     Object.assign(process.env, settingsToEnv(settings));
+    stops.push(startWorkers(o, res, store, loaded));
     const apiKey = o.apiKey ?? "local-dev-key";
     const seeded = o.seed === false ? undefined : await seedDemo(store, apiKey);
     return { url: `http://${host}:${port}`, apiKey, cfg, store, queues: res.queues, smtp, settings, seeded, stop };

@@ -30,4 +30,4 @@ export {
   taskOutcomeEvents,
   verifyWebhook,
 } from "./outbound.js";
-export { publicBaseUrl, signTrackingToken, TrackingPayload, trackingSecret, verifyTrackingToken } from "./tracking.js";
+export { signTrackingToken, TrackingPayload, verifyTrackingToken } from "./tracking.js";

@@ -42,7 +42,3 @@ export function verifyTrackingToken(secret: string, token: string): TrackingPayl
     return undefined;
   }
 }
-
-/** Secret and public base URL of the tracking endpoints (SST secret / env in AWS; a dev default locally). */
-export const trackingSecret = () => process.env.ICP_TRACKING_SECRET ?? "local-dev-tracking-secret";
-export const publicBaseUrl = () => (process.env.ICP_PUBLIC_URL ?? "http://localhost:3000").replace(/\/$/, "");

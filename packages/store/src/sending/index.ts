@@ -1,4 +1,4 @@
-export { buildEmail, defaultFrom } from "./deliver/email.js";
+export { buildEmail, type EmailSettings } from "./deliver/email.js";
 export { WEBHOOK_MAX_ATTEMPTS } from "./deliver/webhook.js";
 export { RetryLaterError } from "./errors.js";
 export { closedGate, type Gate } from "./gates.js";
@@ -8,6 +8,7 @@ export {
   type CapturedMail,
   listCapturedMail,
   type MailTransport,
+  mailTransport,
   mailTransportFromEnv,
   type OutboundMail,
   provablyUnsent,

@@ -2,6 +2,8 @@ import type { Channel, Enrollment, EventInput, Sender, SendStepMessage, Step, St
 import { publishEvents } from "../events/index.js";
 import type { Store } from "../infra/index.js";
 import { completeStep, type SequenceVersionRecord } from "../sequencing/index.js";
+import type { EmailSettings } from "./deliver/email.js";
+import type { Resolver } from "./deliver/safe-post.js";
 import type { MailTransport } from "./mail-transport.js";
 import type { SendRecord } from "./send-records.js";
 
@@ -22,7 +24,12 @@ export type SendStepResult = { outcome: SendOutcome; detail?: string; senderId?:
 
 export type SendDeps = {
   transport: () => Promise<MailTransport>;
-  fetch?: typeof fetch;
+  /** Tracking secret, public URL of the links and default From (default: the linked settings, infra/config.ts). */
+  settings?: () => EmailSettings;
+  /** Resolves webhook hosts (default: the system resolver); every address it returns is checked. */
+  lookup?: Resolver;
+  /** Webhooks may use http and private targets (default: ICP_WEBHOOK_ALLOW_PRIVATE via infra/config.ts). */
+  allowPrivateWebhooks?: boolean;
   now?: () => Date;
   /**
    * Fault-injection seam for tests: called right after the transport (or webhook) accepted the

@@ -1,7 +1,8 @@
-import { publicBaseUrl, signTrackingToken, type TrackingPayload, trackingSecret } from "@icp/core";
+import { signTrackingToken, type TrackingPayload } from "@icp/core";
+import { requireSettings, type Settings } from "../../infra/index.js";
 import type { BegunSend } from "../begin-send.js";
 import { RetryLaterError } from "../errors.js";
-import type { SendJob } from "../job.js";
+import type { SendDeps, SendJob } from "../job.js";
 import type { Recipient } from "../load-recipient.js";
 import { type MailTransport, type OutboundMail, provablyUnsent } from "../mail-transport.js";
 import type { Delivery } from "./index.js";
@@ -9,14 +10,22 @@ import type { Delivery } from "./index.js";
 /** In-process transport attempts for errors that prove nothing was sent. */
 const TRANSPORT_ATTEMPTS = 3;
 
+/** What an email needs besides its transport: the links' secret and base URL, the default From. */
+export type EmailSettings = Pick<Settings, "trackingSecret" | "publicUrl" | "defaultFrom">;
+const EMAIL_SETTINGS = ["trackingSecret", "publicUrl", "defaultFrom"] as const;
+
+/** The deps' settings, else the linked ones (infra/config.ts); throws naming what is missing. */
+export const emailSettings = (deps: SendDeps): EmailSettings => deps.settings?.() ?? requireSettings(EMAIL_SETTINGS);
+
 /**
- * An email step's transport, ready before any cap slot or send record: a factory that throws
- * (misconfigured, unreachable secrets…) provably reached nobody, so the step comes back later
- * with nothing spent. Undefined for the other channels.
+ * An email step's transport (and settings), ready before any cap slot or send record: a factory
+ * that throws (misconfigured, unreachable secrets…) provably reached nobody, so the step comes
+ * back later with nothing spent. Undefined for the other channels.
  */
 export async function openTransport(job: SendJob): Promise<MailTransport | undefined> {
   if (job.step.channel !== "email") return undefined;
   try {
+    emailSettings(job.deps);
     return await job.deps.transport();
   } catch (err) {
     throw new RetryLaterError(`mail transport unavailable: ${String((err as Error)?.message ?? err).slice(0, 300)}`);
@@ -25,25 +34,23 @@ export async function openTransport(job: SendJob): Promise<MailTransport | undef
 
 const escapeAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
-/** Default From when a workspace has no mailbox configured (local dev and demos). */
-export const defaultFrom = () => process.env.ICP_MAIL_FROM ?? "sequencer@icp-sequencer.local";
-
 /**
  * The email as it goes out: unsubscribe link appended (text and HTML) plus List-Unsubscribe
  * and one-click List-Unsubscribe-Post headers (RFC 8058), links in the HTML rewritten to
- * signed click-tracking URLs, an open pixel, our deterministic Message-ID.
+ * signed click-tracking URLs, an open pixel, our deterministic Message-ID. From: the sender's
+ * mailbox, else the configured default From.
  */
 export function buildEmail(
   job: Pick<SendJob, "ws" | "enrollment" | "step">,
   to: Recipient,
   send: BegunSend,
+  settings: EmailSettings,
 ): OutboundMail {
   const { ws, enrollment: e, step } = job;
   const { account } = to;
   const contact = to.contact;
   const { rendered: r, sender, record } = send;
-  const base = publicBaseUrl();
-  const secret = trackingSecret();
+  const { publicUrl: base, trackingSecret: secret } = settings;
   const p: Omit<TrackingPayload, "kind"> = {
     workspaceId: ws,
     accountId: account.id,
@@ -66,7 +73,7 @@ export function buildEmail(
   );
   return {
     workspaceId: ws,
-    from: sender?.email ? { name: sender.name, address: sender.email } : { address: defaultFrom() },
+    from: sender?.email ? { name: sender.name, address: sender.email } : { address: settings.defaultFrom },
     to: contact?.email as string,
     subject: r.subject ?? "",
     text: `${r.text}\n\n--\nUnsubscribe: ${unsubscribe}\n`,
@@ -89,7 +96,7 @@ export async function deliverEmail(
   send: BegunSend,
   transport: MailTransport,
 ): Promise<Delivery> {
-  const mail = buildEmail(job, to, send);
+  const mail = buildEmail(job, to, send, emailSettings(job.deps));
   let providerMessageId: string;
   for (let attempt = 1; ; attempt++) {
     try {
