@@ -21,6 +21,7 @@ export default $config({
     );
     const { externalFor } = await import("./scripts/lambda-bundle.mjs");
     const { dashboardCopyFiles } = await import("./packages/api/src/dashboard/assets");
+    const { docsCopyFiles } = await import("./packages/api/src/docs-assets");
 
     const fields: Record<string, "string"> = { [TABLE.partitionKey]: "string", [TABLE.sortKey]: "string" };
     const globalIndexes: Record<string, { hashKey: string; rangeKey: string }> = {};
@@ -136,7 +137,10 @@ export default $config({
       });
 
     // The dashboard's static files (chart.js…) ship as files beside the bundle, read on first request.
-    api.route("$default", { ...fn("api", API.handler, API.timeout, API.memory), copyFiles: dashboardCopyFiles() });
+    api.route("$default", {
+      ...fn("api", API.handler, API.timeout, API.memory),
+      copyFiles: [...dashboardCopyFiles(), ...docsCopyFiles()],
+    });
 
     return {
       api: api.url,

@@ -13,6 +13,7 @@ import { gzipSync } from "node:zlib";
 import { API, QUEUES, SCHEDULES } from "@icp/store";
 import { build, type Metafile } from "esbuild";
 import { dashboardCopyFiles } from "../packages/api/src/dashboard/assets.js";
+import { docsCopyFiles } from "../packages/api/src/docs-assets.js";
 import plugins, { type BundleKind, externalFor } from "./lambda-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -38,7 +39,7 @@ export type Bundle = {
 
 /** The files each kind of function gets in its package besides its bundle (sst.config.ts uses the same list). */
 export const copyFilesFor = (kind: BundleKind): { from: string; to: string }[] =>
-  kind === "api" ? dashboardCopyFiles() : [];
+  kind === "api" ? [...dashboardCopyFiles(), ...docsCopyFiles()] : [];
 
 export function wiredHandlers(): { handler: string; kind: Bundle["kind"] }[] {
   return [

@@ -7,6 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { API, configToEnv, QUEUES, type StoreConfig } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARD_ASSETS, dashboardCopyFiles } from "../../packages/api/src/dashboard/assets.js";
+import { DOCS_ASSETS, docsCopyFiles } from "../../packages/api/src/docs-assets.js";
 import { type Bundle, buildBundle, copyFilesFor } from "../../scripts/build.js";
 import { httpEvent, lambdaContext } from "./lambda-events.js";
 import { evaluateSstConfig } from "./sst-fake.js";
@@ -92,8 +93,9 @@ describe("dashboard assets of the deployed API", () => {
     const { declared } = await evaluateSstConfig();
     const api = declared.find((d) => d.type === "sst.aws.ApiGatewayV2" && d.name === API.name);
     const route = api?.calls.find((c) => c.method === "route")?.args[1] as { copyFiles?: unknown };
-    expect(route.copyFiles).toEqual(dashboardCopyFiles());
-    expect(copyFilesFor("api")).toEqual(dashboardCopyFiles());
+    const apiFiles = [...dashboardCopyFiles(), ...docsCopyFiles()];
+    expect(route.copyFiles).toEqual(apiFiles);
+    expect(copyFilesFor("api")).toEqual(apiFiles);
     expect(copyFilesFor("worker")).toEqual([]);
     const subscribers = declared.flatMap((d) => d.calls.filter((c) => c.method === "subscribe"));
     expect(subscribers.length).toBe(QUEUES.length);
@@ -109,7 +111,10 @@ describe("dashboard assets of the deployed API", () => {
     expect(code).not.toContain(chart.slice(0, 200));
     expect(code).not.toContain("H4sI"); // no gzip stream inlined as base64 any more
     expect(bundle.bytes).toBeLessThan(1024 * 1024);
-    expect(bundle.files.map((f) => f.path)).toEqual(names.map((n) => `dashboard/${n}`));
+    expect(bundle.files.map((f) => f.path)).toEqual([
+      ...names.map((n) => `dashboard/${n}`),
+      ...Object.keys(DOCS_ASSETS).map((n) => `docs/${n}`),
+    ]);
   });
 
   it("serves the packaged files' bytes from a package where nothing else exists", async () => {
@@ -125,6 +130,17 @@ describe("dashboard assets of the deployed API", () => {
       expect(bodyOf(r).equals(source(n)), `${n}: same bytes as the repository's file`).toBe(true);
     });
     expect(res[names.length]?.statusCode).toBe(404);
+    // Swagger UI for /docs ships the same way (never from a CDN).
+    const docs = Object.entries(DOCS_ASSETS);
+    const served = await invoke(
+      alone,
+      file,
+      docs.map(([n]) => `/docs/assets/${n}`),
+    );
+    docs.forEach(([n, a], i) => {
+      expect(served[i]?.statusCode, n).toBe(200);
+      expect(bodyOf(served[i] as LambdaResponse).equals(readFileSync(join(root, a.source))), n).toBe(true);
+    });
   }, 60_000);
 
   it("needs those files: without the copied folder the assets are not served", async () => {
