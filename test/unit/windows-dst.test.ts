@@ -295,6 +295,27 @@ describe("DST properties against Luxon", () => {
     );
   });
 
+  it("addDelay in business days from a wall time that falls in a gap n days later lands on the jump, by Luxon", () => {
+    // Spring-forward transitions and their gap length; `from` shows a wall time inside the gap k days before.
+    const gaps = NEAR.map(({ tz, t }) => ({ tz, t, gap: offsetMs(t, tz) - offsetMs(t - 1000, tz) })).filter(
+      (g) => g.gap > 0,
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...gaps),
+        fc.integer({ min: 1, max: 3 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        ({ tz, t, gap }, k, u) => {
+          const from = t - k * DAY + Math.floor(u * gap);
+          const r = addDelay(new Date(from), { amount: k, unit: "business_days" }, W(), tz);
+          expect(iso(r)).toBe(iso(new Date(luxAddBusinessDays(from, k, W(), tz))));
+          expect(r.getTime() - (from + k * DAY)).toBeLessThanOrEqual(0); // never later than the same instant k days on
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("addDelay in minutes and hours is elapsed time", () => {
     fc.assert(
       fc.property(probeArb, fc.integer({ min: 0, max: 72 }), ({ tz, at, w }, h) => {
