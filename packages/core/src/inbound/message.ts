@@ -133,6 +133,10 @@ function originalHeaders(attachments: Attachment[]): Record<string, string> | nu
   return part ? parseHeaderBlock(headerSection(attachmentText(part))) : null;
 }
 
+/** A returned-original part's own MIME headers, up to the blank line before the original's headers. */
+const ORIGINAL_PART_HEADERS =
+  /^content-type:[ \t]*(message\/(rfc822|global)|text\/rfc822-headers)\b.*\r?\n(?:[^\r\n]+\r?\n)*\r?\n/im;
+
 /**
  * mailparser renders an inline `message/rfc822` part into the text (without its Message-ID)
  * instead of listing it as an attachment, so the part is found in the raw source. Such parts
@@ -140,7 +144,7 @@ function originalHeaders(attachments: Attachment[]): Record<string, string> | nu
  */
 function inlineOriginalHeaders(raw: Buffer | string): Record<string, string> | null {
   const source = (typeof raw === "string" ? raw : raw.toString("latin1")).slice(0, MAX_TEXT * 5);
-  const part = /^content-type:[ \t]*(message\/(rfc822|global)|text\/rfc822-headers)\b.*\r?\n(?:[^\r\n]+\r?\n)*\r?\n/im.exec(source);
+  const part = ORIGINAL_PART_HEADERS.exec(source);
   if (!part) return null;
   const headers = parseHeaderBlock(headerSection(source.slice(part.index + part[0].length)));
   return Object.keys(headers).length > 0 ? headers : null;

@@ -14,6 +14,8 @@ const PARSERS: Record<Language, { parse: typeof chrono.parse }> = {
 const DAY_MS = 86_400_000;
 /** Farther than this, a date is a signature or a quoted event, not a return. */
 const HORIZON_DAYS = 366;
+/** "Back on 1 December" sent in mid-December is last year's sentence, not next year's return. */
+const IMPLIED_YEAR_HORIZON_DAYS = 183;
 
 /**
  * The return date an out-of-office text gives, as `YYYY-MM-DD`, relative to the message's date:
@@ -32,7 +34,8 @@ export function findReturnDate(text: string, reference: Date, languages: readonl
       if (!r.start.isCertain("day") && !r.start.isCertain("weekday")) continue;
       const day = isoDay(c.get("year"), c.get("month"), c.get("day"));
       if (!day || day <= refDay) continue;
-      if (Date.parse(day) - Date.parse(refDay) > HORIZON_DAYS * DAY_MS) continue;
+      const horizon = c.isCertain("year") ? HORIZON_DAYS : IMPLIED_YEAR_HORIZON_DAYS;
+      if (Date.parse(day) - Date.parse(refDay) > horizon * DAY_MS) continue;
       if (!best || day > best) best = day;
     }
   }
