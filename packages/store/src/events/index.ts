@@ -21,15 +21,10 @@ export {
   type Pending,
   toEngagement,
 } from "./engagement-item.js";
+export { timelineItem } from "./owed.js";
+export { dimsOfAccount, MAX_IDS_PER_ACCOUNT } from "./prepare.js";
+export { eventAccountId, publishEvents } from "./publish.js";
 export { eventsBetween, recentEvents } from "./reads.js";
-export {
-  dimsOfAccount,
-  type EventEffects,
-  eventAccountId,
-  MAX_IDS_PER_ACCOUNT,
-  publishEvents,
-  type RecordResult,
-  recordEvents,
-  timelineItem,
-} from "./record-events.js";
+export { recordEvents } from "./record-events.js";
 export { COUNTER_SHARDS, EVENT_DAY_SHARDS, hash, shardOf } from "./shards.js";
+export type { EventEffects, RecordResult } from "./work.js";
