@@ -27,7 +27,7 @@ export function brief(c: InboundClassification | null): Record<string, unknown> 
     case "auto_reply":
       return { kind: c.kind, subKind: c.subKind, returnDate: c.returnDate };
     case "bounce": {
-      const recipients = c.recipients.map((r) => r.address);
+      const recipients = c.recipients.map((r) => ({ address: r.address, bounceType: r.bounceType }));
       return { kind: c.kind, bounceType: c.bounceType, recipients, originalMessageId: c.originalMessageId };
     }
     case "complaint":
