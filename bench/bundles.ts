@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { configToEnv, QUEUES, type StoreConfig } from "@icp/store";
+import { configToEnv, QUEUES, type StoreConfig, settingsToEnv } from "@icp/store";
 import { type Bundle, buildAll, ROOT, sizeTable } from "../scripts/build.js";
 import { httpEvent, lambdaContext } from "../test/infra/lambda-events.js";
 import { type BenchResult, fmt, isMain, log, machine, median, runAsScript, type Target, targetLines } from "./lib.js";
@@ -24,16 +24,24 @@ const KB = 1024;
 const LIMITS = { api: { bytes: 1024 * KB, initMs: 300 }, worker: { bytes: 500 * KB } } as const;
 const SECTION = "## Bundles and cold init";
 
-/** Names only: nothing is contacted by /health or an empty batch. */
-const DUMMY_ENV = configToEnv({
-  tableName: "icp-bench",
-  region: "us-east-1",
-  queues: Object.fromEntries(
-    QUEUES.map((q) => [q.name, `http://127.0.0.1:9/000000000000/${q.name}`]),
-  ) as StoreConfig["queues"],
-  dynamoEndpoint: "http://127.0.0.1:9",
-  sqsEndpoint: "http://127.0.0.1:9",
-});
+/** Names only: nothing is contacted by /health or an empty batch (the API and send worker fail closed without the settings). */
+const DUMMY_ENV = {
+  ...configToEnv({
+    tableName: "icp-bench",
+    region: "us-east-1",
+    queues: Object.fromEntries(
+      QUEUES.map((q) => [q.name, `http://127.0.0.1:9/000000000000/${q.name}`]),
+    ) as StoreConfig["queues"],
+    dynamoEndpoint: "http://127.0.0.1:9",
+    sqsEndpoint: "http://127.0.0.1:9",
+  }),
+  ...settingsToEnv({
+    trackingSecret: "bench",
+    publicUrl: "https://api.example.test",
+    defaultFrom: "bench@example.test",
+    mail: { kind: "smtp", url: "smtp://127.0.0.1:9" },
+  }),
+};
 
 /** Runs in the child: timings from its own clock, so node's own start-up is not counted. */
 const CHILD = `

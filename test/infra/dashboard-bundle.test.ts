@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { API, configToEnv, QUEUES, type StoreConfig } from "@icp/store";
+import { API, configToEnv, QUEUES, type StoreConfig, settingsToEnv } from "@icp/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARD_ASSETS, dashboardCopyFiles } from "../../packages/api/src/dashboard/assets.js";
 import { DOCS_ASSETS, docsCopyFiles } from "../../packages/api/src/docs-assets.js";
@@ -60,6 +60,8 @@ function invoke(cwd: string, file: string, paths: string[]): Promise<LambdaRespo
         NODE_NO_WARNINGS: "1",
         POWERTOOLS_SERVICE_NAME: "icp-sequencer",
         ...env,
+        // The API fails closed without these (see test/infra/bundles-e2e.test.ts).
+        ...settingsToEnv({ trackingSecret: "dashboard-test", publicUrl: "https://api.example.test" }),
         EVENTS: JSON.stringify(paths.map((p) => httpEvent("GET", p))),
         CONTEXT: JSON.stringify(lambdaContext("api")),
       },
