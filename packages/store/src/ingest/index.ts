@@ -14,4 +14,5 @@ export {
   type NewImport,
   putRowErrors,
 } from "./import-jobs.js";
-export { CHUNK_ROWS, type IngestResult, ingestChunk, submitImport } from "./ingest-chunk.js";
+export { type IngestResult, ingestChunk } from "./ingest-chunk.js";
+export { CHUNK_ROWS, submitImport } from "./submit-import.js";

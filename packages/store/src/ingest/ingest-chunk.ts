@@ -3,9 +3,6 @@ import {
   accountId,
   type CompiledIcp,
   type IngestChunkMessage,
-  mergeByDomain,
-  newId,
-  type ParsedImport,
   type TierChangedEvent,
 } from "@icp/core";
 import {
@@ -22,81 +19,9 @@ import {
   writeWithRetry,
 } from "../accounts/index.js";
 import type { Store } from "../infra/index.js";
-import { batchGet, chunks, coalescing, inParallel, keys, publish, publishTierChanges } from "../infra/index.js";
+import { batchGet, chunks, coalescing, inParallel, keys, publishTierChanges } from "../infra/index.js";
 import { activeIcps, nextAccountState } from "../scoring/index.js";
-import {
-  completeImportIfDone,
-  createImport,
-  failImport,
-  type ImportJob,
-  isChunkDone,
-  markChunkDone,
-  putRowErrors,
-} from "./import-jobs.js";
-
-/** Accounts per ingest message: big enough to amortize round trips, small enough for SQS's 256 KiB. */
-export const CHUNK_ROWS = 100;
-const CHUNK_BYTES = 200 * 1024;
-
-/**
- * Accept an upload: keep row errors, merge duplicate domains, and put the accounts on the
- * ingest queue in chunks. Each domain appears in exactly one chunk of an import, so chunks
- * never race each other on one account.
- */
-export async function submitImport(
-  store: Store,
-  ws: string,
-  parsed: ParsedImport,
-  opts: { format: "csv" | "json"; filename?: string; idempotencyKey?: string },
-): Promise<{ job: ImportJob; created: boolean }> {
-  const merged = mergeByDomain(parsed.rows);
-  const at = new Date().toISOString();
-  const id = newId("imp");
-  const messages: IngestChunkMessage[] = [];
-  let current: IngestChunkMessage | undefined;
-  let bytes = 0;
-  for (const row of merged) {
-    const size = JSON.stringify(row).length;
-    if (!current || current.rows.length >= CHUNK_ROWS || bytes + size > CHUNK_BYTES) {
-      current = { kind: "ingest-chunk", workspaceId: ws, importId: id, chunk: messages.length, rows: [], at };
-      messages.push(current);
-      bytes = 0;
-    }
-    current.rows.push(row);
-    bytes += size;
-  }
-  const rejectedLines = new Set(parsed.errors.map((e) => e.line)).size;
-  const res = await createImport(store, ws, {
-    id,
-    format: opts.format,
-    ...(opts.filename ? { filename: opts.filename } : {}),
-    ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
-    total: parsed.total,
-    rejected: rejectedLines,
-    accounts: merged.length,
-    chunks: messages.length,
-    rowsAccepted: parsed.rows.length,
-  });
-  if (!res.created) return res;
-  try {
-    await putRowErrors(store, ws, id, parsed.errors);
-    // Progress counts rows; a chunk carries merged accounts, so it reports the rows behind them.
-    const rowsPerDomain = new Map<string, number>();
-    for (const r of parsed.rows) rowsPerDomain.set(r.account.domain, (rowsPerDomain.get(r.account.domain) ?? 0) + 1);
-    await publish(
-      store,
-      "IngestQueue",
-      messages.map((m) => ({
-        ...m,
-        rowCount: m.rows.reduce((n, r) => n + (rowsPerDomain.get(r.account.domain) ?? 1), 0),
-      })),
-    );
-  } catch (e) {
-    await failImport(store, ws, id, `could not queue the import: ${(e as Error).message}`);
-    throw e;
-  }
-  return res;
-}
+import { completeImportIfDone, isChunkDone, markChunkDone } from "./import-jobs.js";
 
 /**
  * `created`: of the `written` accounts, those new ones written unconditionally under a lease grant;
@@ -153,6 +78,10 @@ export async function ingestChunk(store: Store, msg: IngestChunkMessage): Promis
   }
 }
 
+/**
+ * A chunk that is not done yet: read its accounts, decide each row, write the new accounts on
+ * the fast path when granted and the rest conditionally, then publish tier changes and count it.
+ */
 async function ingestRows(
   store: Store,
   msg: IngestChunkMessage,
@@ -160,74 +89,123 @@ async function ingestRows(
   grant: IngestGrant | undefined,
   release: () => Promise<void> | undefined,
 ): Promise<IngestResult> {
-  const ws = msg.workspaceId;
-  const source = `import:${msg.importId}#${msg.chunk}`;
-  const now = Date.parse(msg.at);
-  const rows = msg.rows.map((r) => ({ row: r.account, id: accountId(ws, r.account.domain) }));
+  const job = chunkJob(store, msg, icps, grant);
   // Read after the grant: an account absent now cannot be created by anyone else until we are done.
   // A fresh grant knows that none of them exists yet (lease.ts), so it has nothing to read.
   const unread = grant?.fresh === true;
-  const existing = unread
-    ? new Map<string, Record<string, unknown>>()
-    : await ingestRequests(() =>
-        batchGet(
-          store,
-          rows.map((r) => keys.account(ws, r.id)),
-        ),
-      );
+  const existing = unread ? new Map<string, Record<string, unknown>>() : await readAccounts(job);
+  const pending = decideRows(job, existing); // rows this chunk wrote before settle here
+  const conditional = grant ? await writeNewAccounts(job, grant, pending) : pending;
+  await writeIfUnchanged(job, conditional);
+  await release(); // done writing: let others create accounts sooner
+  await publishTierChanges(store, job.events);
+  await markChunkDone(store, job.ws, msg.importId, msg.chunk, {
+    rows: msg.rowCount ?? msg.rows.length,
+    accounts: msg.rows.length,
+    qualified: job.finals.filter((a) => a.qualified).length,
+  });
+  const { written, unchanged, created } = job;
+  return { written, unchanged, tierChanges: job.events.length, created, unread };
+}
 
-  const events: TierChangedEvent[] = [];
-  const finals: AccountRecord[] = [];
-  let unchanged = 0;
-  const settle = (a: AccountRecord) => {
-    finals.push(a);
-    const last = a.tierHistory[a.tierHistory.length - 1];
-    if (last?.source === source) events.push(tierChangedEvent(ws, a, last));
-  };
-  type Written = { account: AccountRecord; wrote: boolean };
-  const step =
-    (row: AccountInput, id: string) =>
-    (prev: AccountRecord | undefined): WriteStep<Written> => {
+type Written = { account: AccountRecord; wrote: boolean };
+type Pending = { row: AccountInput; id: string; prev?: AccountRecord; next: AccountRecord };
+
+/** A chunk being written: its rows, how to decide each, and what it has settled so far. */
+type ChunkJob = {
+  store: Store;
+  ws: string;
+  grant: IngestGrant | undefined;
+  rows: { row: AccountInput; id: string }[];
+  step: (row: AccountInput, id: string) => (prev: AccountRecord | undefined) => WriteStep<Written>;
+  settle: (a: AccountRecord) => void;
+  events: TierChangedEvent[];
+  finals: AccountRecord[];
+  written: number;
+  unchanged: number;
+  created: number;
+};
+
+function chunkJob(store: Store, msg: IngestChunkMessage, icps: CompiledIcp[], grant?: IngestGrant): ChunkJob {
+  const ws = msg.workspaceId;
+  const source = `import:${msg.importId}#${msg.chunk}`;
+  const now = Date.parse(msg.at);
+  const job: ChunkJob = {
+    store,
+    ws,
+    grant,
+    rows: msg.rows.map((r) => ({ row: r.account, id: accountId(ws, r.account.domain) })),
+    step: (row, id) => (prev) => {
       if (prev?.lastSource === source) return { done: { account: prev, wrote: false } }; // an earlier delivery of this chunk
       const next = nextAccountState(id, prev, row, icps, now, source, msg.at);
       return { write: next, result: { account: next, wrote: true } };
-    };
-  const pending: { row: AccountInput; id: string; prev?: AccountRecord; next: AccountRecord }[] = [];
-  for (const { row, id } of rows) {
-    const item = existing.get(`${keys.account(ws, id).pk}|A`);
+    },
+    settle: (a) => {
+      job.finals.push(a);
+      const last = a.tierHistory[a.tierHistory.length - 1];
+      if (last?.source === source) job.events.push(tierChangedEvent(ws, a, last));
+    },
+    events: [],
+    finals: [],
+    written: 0,
+    unchanged: 0,
+    created: 0,
+  };
+  return job;
+}
+
+const readAccounts = ({ store, ws, rows }: ChunkJob) =>
+  ingestRequests(() =>
+    batchGet(
+      store,
+      rows.map((r) => keys.account(ws, r.id)),
+    ),
+  );
+
+/** Each row against its stored account: settled when this chunk wrote it before, else pending. */
+function decideRows(job: ChunkJob, existing: Map<string, Record<string, unknown>>): Pending[] {
+  const pending: Pending[] = [];
+  for (const { row, id } of job.rows) {
+    const item = existing.get(`${keys.account(job.ws, id).pk}|A`);
     const prev = item ? toAccount(item) : undefined;
-    const s = step(row, id)(prev);
+    const s = job.step(row, id)(prev);
     if ("done" in s) {
-      unchanged++;
-      settle(s.done.account);
+      job.unchanged++;
+      job.settle(s.done.account);
     } else pending.push({ row, id, ...(prev ? { prev } : {}), next: s.write });
   }
+  return pending;
+}
 
-  let written = 0;
-  let created = 0;
-  let conditional = pending;
-  const fresh = grant ? pending.filter((p) => p.prev === undefined) : [];
-  if (grant && fresh.length) {
-    const left = new Set(
-      (
-        await putNewAccounts(
-          store,
-          ws,
-          fresh.map((p) => p.next),
-          grant,
-        )
-      ).map((a) => a.id),
-    );
-    for (const p of fresh)
-      if (!left.has(p.id)) {
-        settle(p.next);
-        written++;
-        created++;
-      }
-    conditional = pending.filter((p) => p.prev !== undefined || left.has(p.id));
-  }
-  // One conditional transaction per 99 accounts. If any account changed since we read it (a
-  // concurrent import, a signal), write that group one by one, merging onto the newer state.
+/** The fast path: accounts absent at the read, written unconditionally; returns what is left to write conditionally. */
+async function writeNewAccounts(job: ChunkJob, grant: IngestGrant, pending: Pending[]): Promise<Pending[]> {
+  const fresh = pending.filter((p) => p.prev === undefined);
+  if (!fresh.length) return pending;
+  const left = new Set(
+    (
+      await putNewAccounts(
+        job.store,
+        job.ws,
+        fresh.map((p) => p.next),
+        grant,
+      )
+    ).map((a) => a.id),
+  );
+  for (const p of fresh)
+    if (!left.has(p.id)) {
+      job.settle(p.next);
+      job.written++;
+      job.created++;
+    }
+  return pending.filter((p) => p.prev !== undefined || left.has(p.id));
+}
+
+/**
+ * One conditional transaction per 99 accounts. If any account changed since we read it (a
+ * concurrent import, a signal), write that group one by one, merging onto the newer state.
+ */
+async function writeIfUnchanged(job: ChunkJob, conditional: Pending[]): Promise<void> {
+  const { store, ws, grant } = job;
   for (const group of chunks(conditional, TRANSACT_MAX)) {
     if (
       await putAccountsIfUnchanged(
@@ -237,24 +215,16 @@ async function ingestRows(
         grant,
       )
     ) {
-      for (const p of group) settle(p.next);
-      written += group.length;
+      for (const p of group) job.settle(p.next);
+      job.written += group.length;
       continue;
     }
     await inParallel(group, 16, async ({ row, id, prev }) => {
-      const r = await writeWithRetry(store, ws, id, prev, step(row, id), grant);
-      if (r.wrote) written++;
-      settle(r.account);
+      const r = await writeWithRetry(store, ws, id, prev, job.step(row, id), grant);
+      if (r.wrote) job.written++;
+      job.settle(r.account);
     });
   }
-  await release(); // done writing: let others create accounts sooner
-  await publishTierChanges(store, events);
-  await markChunkDone(store, ws, msg.importId, msg.chunk, {
-    rows: msg.rowCount ?? msg.rows.length,
-    accounts: msg.rows.length,
-    qualified: finals.filter((a) => a.qualified).length,
-  });
-  return { written, unchanged, tierChanges: events.length, created, unread };
 }
 
 /** Accounts per conditional transaction: 100 items at most, one of them may be the lease guard. */
