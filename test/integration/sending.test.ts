@@ -457,6 +457,7 @@ describe("tasks and webhooks", () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    process.env.ICP_WEBHOOK_ALLOW_PRIVATE = "true"; // the receiver is local http, as in development
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const rotated = await w.api("/v1/settings/webhook-secret", { method: "POST" });
@@ -489,7 +490,80 @@ describe("tasks and webhooks", () => {
       });
       expect(hit.key).toBe(`<${msgs[0]?.enrollmentId}.hook@icp-sequencer>`);
     } finally {
+      delete process.env.ICP_WEBHOOK_ALLOW_PRIVATE;
       server.close();
     }
+  });
+
+  it("a webhook to a private target is refused at save (422 unsafe-url); with ICP_WEBHOOK_ALLOW_PRIVATE it saves and goes out", async () => {
+    const w = await workspace(1, "hooksave");
+    let hits = 0;
+    const server = createServer((req, res) => {
+      hits++;
+      req.resume().on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const body = {
+      name: "hooks",
+      steps: [
+        { id: "e1", channel: "email", content: { subject: "Hi", body: "Hello" } },
+        { id: "hook", channel: "webhook", webhookUrl: url, content: { body: "{{domain}}" } },
+      ],
+    };
+    try {
+      const refused = await w.api("/v1/sequences", { method: "POST", json: body });
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get("content-type")).toContain("application/problem+json");
+      const problem = (await refused.json()) as { type: string; errors: { field: string; step: string }[] };
+      expect(problem.type).toBe("/problems/unsafe-url");
+      expect(problem.errors).toEqual([expect.objectContaining({ field: "steps.1.webhookUrl", step: "hook" })]);
+      const https = { ...body, steps: [{ ...body.steps[1], webhookUrl: "https://169.254.169.254/latest" }] };
+      expect((await w.api("/v1/sequences", { method: "POST", json: https })).status).toBe(422);
+
+      process.env.ICP_WEBHOOK_ALLOW_PRIVATE = "true";
+      const saved = await w.api("/v1/sequences", { method: "POST", json: { ...body, steps: [body.steps[1]] } });
+      expect(saved.status).toBe(201);
+      const { id } = (await saved.json()) as { id: string };
+      const e = await enroll(s.store, w.ws, {
+        accountId: w.ids[0] as string,
+        sequenceId: id,
+        track: "priority",
+        source: "manual",
+      });
+      const done = await eventually(async () => {
+        const got = await getEnrollment(s.store, w.ws, e.enrollment.id);
+        return got?.status === "completed" ? got : undefined;
+      }, 30_000);
+      expect(done.history).toMatchObject([{ stepId: "hook", outcome: "webhook" }]);
+      expect(hits).toBe(1);
+    } finally {
+      delete process.env.ICP_WEBHOOK_ALLOW_PRIVATE;
+      server.close();
+    }
+  });
+
+  it("at send time, a name resolving to a loopback address is refused (unsafe-address) and nothing is posted", async () => {
+    const w = await workspace(1, "hookdns");
+    // Saved straight to the store: the name passes the save-time check, only DNS says where it goes.
+    const def = sequence([
+      { id: "hook", channel: "webhook", webhookUrl: "https://hooks.rebind.test/x", content: { body: "{{domain}}" } },
+    ]);
+    const { msgs } = await enrollAndClaim(w.ws, w.ids, def, nextEpoch());
+    const msg = msgs[0] as SendStepMessage;
+    let asked = 0;
+    const lookup = async () => {
+      asked++;
+      return [{ address: "127.0.0.1", family: 4 }];
+    };
+    const r = await sendStep(s.store, msg, { transport: () => mailTransportFromEnv(), lookup });
+    expect(asked).toBe(1);
+    expect(r).toMatchObject({ outcome: "failed", detail: "webhook: unsafe-address" });
+    expect(await getSendRecord(s.store, w.ws, msg.enrollmentId, "hook")).toMatchObject({
+      status: "failed",
+      detail: "unsafe-address",
+    });
+    const e = await getEnrollment(s.store, w.ws, msg.enrollmentId);
+    expect(e?.history).toMatchObject([{ stepId: "hook", outcome: "failed", detail: "webhook: unsafe-address" }]);
   });
 });

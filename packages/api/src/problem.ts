@@ -6,6 +6,7 @@ import type { z } from "zod";
 export const PROBLEMS = {
   validation: { status: 400, title: "Request is not valid" },
   unprocessable: { status: 422, title: "Content cannot be processed" },
+  "unsafe-url": { status: 422, title: "URL not allowed for outbound requests" },
   unauthorized: { status: 401, title: "Missing or invalid API key" },
   forbidden: { status: 403, title: "API key lacks the scope" },
   "service-unavailable": { status: 503, title: "Overloaded, retry later" },

@@ -30,4 +30,14 @@ export {
   taskOutcomeEvents,
   verifyWebhook,
 } from "./outbound.js";
+export {
+  type AddressClass,
+  addressAllowed,
+  addressClass,
+  checkOutboundUrl,
+  type OutboundPolicy,
+  type OutboundUrlCheck,
+  type UnsafeWebhookUrl,
+  unsafeWebhookUrls,
+} from "./outbound-url.js";
 export { signTrackingToken, TrackingPayload, verifyTrackingToken } from "./tracking.js";

@@ -147,3 +147,10 @@ export function settingsToEnv(s: Partial<Settings>): Record<string, string> {
   if (s.mail?.kind === "smtp") env.ICP_SMTP_URL = s.mail.url;
   return env;
 }
+
+/**
+ * `ICP_WEBHOOK_ALLOW_PRIVATE=true` lets outbound webhooks use http and loopback/private targets,
+ * for local development only; anything else (the default) allows https to public hosts only.
+ */
+export const allowPrivateWebhooks = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  env.ICP_WEBHOOK_ALLOW_PRIVATE === "true";

@@ -3,6 +3,7 @@ export { createStore, type Store, storeFromEnv } from "./clients.js";
 export { coalesceOptions, coalesceStats, coalescing } from "./coalesce.js";
 export {
   API_SETTINGS,
+  allowPrivateWebhooks,
   configFromEnv,
   configToEnv,
   type MailSettings,

@@ -1,4 +1,5 @@
 export { buildEmail, type EmailSettings } from "./deliver/email.js";
+export { type PostFailure, type PostResult, type Resolver, safePost } from "./deliver/safe-post.js";
 export { WEBHOOK_MAX_ATTEMPTS } from "./deliver/webhook.js";
 export { RetryLaterError } from "./errors.js";
 export { closedGate, type Gate } from "./gates.js";

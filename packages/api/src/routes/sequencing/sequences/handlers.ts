@@ -7,9 +7,11 @@ import {
   TEMPLATE_VARIABLES,
   TemplateError,
   templateContext,
+  unsafeWebhookUrls,
   validateSequence,
 } from "@icp/core";
 import {
+  allowPrivateWebhooks,
   createSequence,
   getAccount,
   getSender,
@@ -52,6 +54,15 @@ function assertValid(def: Definition) {
   );
 }
 
+/** 422 `unsafe-url` naming each webhook step whose URL outbound requests may not use (see core outbound-url.ts). */
+function assertSafeWebhooks(def: Definition) {
+  const unsafe = unsafeWebhookUrls(def, { allowPrivate: allowPrivateWebhooks() });
+  const first = unsafe[0];
+  if (!first) return;
+  const errors = unsafe.map((u) => ({ field: u.path, step: u.stepId, reason: u.reason, message: u.message }));
+  throw new Problem("unsafe-url", `step ${first.stepId} ${first.path}: ${first.message}`, errors);
+}
+
 async function mustGet(c: Context<AppEnv>, id: string): Promise<StoredSequence> {
   const s = await getSequence(c.get("store"), c.get("workspaceId"), id);
   if (!s) throw new Problem("not-found", `no sequence ${id} in this workspace`);
@@ -67,6 +78,7 @@ async function mustGetVersion(c: Context<AppEnv>, id: string, version: number): 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const def = c.req.valid("json");
   assertValid(def);
+  assertSafeWebhooks(def);
   // Too large (413) and concurrent saves (409) are mapped in errors.ts.
   const seq = await createSequence(c.get("store"), c.get("workspaceId"), def, c.get("actor"));
   c.header("location", `/v1/sequences/${seq.id}`);
@@ -83,6 +95,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const def = c.req.valid("json");
   assertValid(def);
+  assertSafeWebhooks(def);
   const saved = await putSequenceVersion(c.get("store"), c.get("workspaceId"), id, def, c.get("actor"));
   if (!saved) throw new Problem("not-found", `no sequence ${id} in this workspace`);
   return c.json({ ...saved.sequence, changes: saved.version.changes }, 200);
