@@ -151,6 +151,33 @@ describe("reports", () => {
     });
   });
 
+  it("a DSN without the original falls back to X-Original-Message-ID", async () => {
+    const raw = [
+      "From: Mail Delivery Subsystem <mailer-daemon@googlemail.example>",
+      "To: alice@acme-sales.test",
+      "Subject: Delivery Status Notification (Failure)",
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+      "",
+      "--b",
+      "Content-Type: message/delivery-status",
+      "",
+      "Reporting-MTA: dns; googlemail.example",
+      "X-Original-Message-ID: <snd.9@Acme-Sales.test>",
+      "",
+      "Final-Recipient: rfc822; gone@gmail.example",
+      "Action: failed",
+      "Status: 4.2.2",
+      "--b--",
+      "",
+    ].join("\n");
+    expect(classifyInbound(await parseInbound(raw))).toMatchObject({
+      kind: "bounce",
+      bounceType: "soft",
+      originalMessageId: "snd.9@acme-sales.test",
+      recipients: [{ address: "gone@gmail.example", status: "4.2.2", bounceType: "soft" }],
+    });
+  });
+
   it("SES: an SNS subscription confirmation or junk is not a notification", () => {
     expect(
       parseSesNotification({ Type: "SubscriptionConfirmation", Message: "You have chosen to subscribe" }),

@@ -42,7 +42,11 @@ export function dsnBounce(report: InboundReport): BounceDetails | null {
     });
   }
   if (recipients.length === 0) return null;
-  return { bounceType: worst(recipients), recipients, originalMessageId: originalMessageIdOf(report.original) };
+  // Gmail also names the original in the per-message fields, for when no copy is attached.
+  const fromFields = report.fields["x-original-message-id"];
+  const originalMessageId =
+    originalMessageIdOf(report.original) ?? (fromFields ? normalizeMessageId(fromFields) : null);
+  return { bounceType: worst(recipients), recipients, originalMessageId };
 }
 
 /**
