@@ -40,6 +40,8 @@ describe("npm start", () => {
     expect(started.output()).toContain(`API        ${base}`);
     expect(started.output()).toContain(`${base}/docs`);
     expect(started.output()).toContain(`API key    ${key}`);
+    // Links in mail name the port the API really listens on (--port), not a default.
+    expect(started.output()).toContain(`Links      ${base}   `);
     expect(started.output()).toContain(`curl -s -H "Authorization: Bearer ${key}"`);
     expect(started.output()).toMatch(/Demo import completed: 300 rows accepted, 300 accounts scored/);
   });

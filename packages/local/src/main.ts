@@ -71,6 +71,7 @@ icp-sequencer local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}
   DynamoDB   ${stack.cfg.dynamoEndpoint}${values.persist ? ` (data kept in ${values.persist})` : " (in memory)"}
   SQS        ${stack.cfg.sqsEndpoint}  queues: ${Object.keys(stack.queues).join(", ")} (+ DLQs)
   Mail       ${u}/v1/mail   captured by the local SMTP server at ${stack.smtp.url}
+  Links      ${stack.settings.publicUrl}   (open, click and unsubscribe links in mail point here)
 ${stack.seeded?.importId ? `  Demo data  ICP "SaaS scale-ups" + 300 accounts importing (${stack.seeded.importId})\n` : ""}
 Try:
   curl -s -H "Authorization: Bearer ${apiKey}" "${u}/v1/accounts?tier=priority&limit=5"
