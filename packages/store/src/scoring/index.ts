@@ -14,14 +14,7 @@ export {
   setIcpVersionCoverage,
   VersionConflictError,
 } from "./icps.js";
-export {
-  getRescore,
-  processRescorePage,
-  RESCORE_PAGE,
-  type RescoreJob,
-  type RescoreOutcome,
-  rescoreAccount,
-  resumeRescore,
-  startRescore,
-} from "./rescore.js";
+export { type RescoreOutcome, rescoreAccount } from "./rescore-account.js";
+export { getRescore, RESCORE_PAGE, type RescoreJob, resumeRescore, startRescore } from "./rescore-job.js";
+export { processRescorePage } from "./rescore-page.js";
 export { type SweepResult, sweepAgedAccounts } from "./sweep.js";

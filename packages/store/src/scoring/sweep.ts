@@ -3,7 +3,7 @@ import { getAccount } from "../accounts/index.js";
 import type { Store } from "../infra/index.js";
 import { inParallel, keys, publishTierChanges, queryIndexAll, SHARDS } from "../infra/index.js";
 import { activeIcps } from "./icps.js";
-import { rescoreAccount } from "./rescore.js";
+import { rescoreAccount } from "./rescore-account.js";
 
 export type SweepResult = { checked: number; changedTier: number };
 
