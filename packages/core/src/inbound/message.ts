@@ -52,13 +52,21 @@ export const InboundMessage = z.object({
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
+/** Report parts kept as attachments; no work for what nobody reads (HTML of the text, links, attachment hashes). */
+const PARSER_OPTIONS = {
+  keepDeliveryStatus: true,
+  skipTextToHtml: true,
+  skipImageLinks: true,
+  skipTextLinks: true,
+  checksumAlgo: false,
+} as const;
 const MAX_TEXT = 200_000; // classification reads the top of a message; a 10 MB body adds nothing
 
 /** Parse one raw RFC 5322 message. Never throws: unreadable input becomes a message with only text. */
 export async function parseInbound(raw: Buffer | string): Promise<InboundMessage> {
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(raw, { keepDeliveryStatus: true, skipImageLinks: true, skipTextLinks: true });
+    mail = await simpleParser(raw, PARSER_OPTIONS);
   } catch {
     return emptyMessage(String(raw).slice(0, MAX_TEXT));
   }
