@@ -86,83 +86,91 @@ export async function acquireIngestLease(
   importId: string,
   chunk: number,
 ): Promise<IngestGrant | undefined> {
-  const now = Date.now();
-  const until = now + LEASE_TTL_MS;
-  const grant = (term: string, fresh: boolean): IngestGrant => ({
-    ws,
-    importId,
-    chunk,
-    term,
-    deadline: now + LEASE_TTL_MS - LEASE_MARGIN_MS,
-    fresh,
-  });
-  const Key = keys.ingestLease(ws);
-  const join = async () => {
-    const expr = "SET #until = :until ADD #inFlight :c, #granted :c";
-    const cond = `#holder = :imp AND NOT contains(#inFlight, :n) AND ${NOT_WAITING}`;
-    try {
-      const res = await store.ddb.send(
-        new UpdateCommand({
-          TableName: store.cfg.tableName,
-          Key,
-          UpdateExpression: expr,
-          ConditionExpression: cond,
-          ExpressionAttributeNames: names(expr + cond),
-          ExpressionAttributeValues: {
-            ":until": until,
-            ":c": new Set([chunk]),
-            ":imp": importId,
-            ":n": chunk,
-            ":now": now,
-          },
-          ReturnValues: "ALL_OLD",
-        }),
-      );
-      const old = res.Attributes ?? {};
-      const first = !(old.granted as Set<number> | undefined)?.has(chunk);
-      return grant(String(old.term), old.pristine === true && old.firstTerm === old.term && first);
-    } catch (e) {
-      if (!conditionFailed(e)) throw e;
-      return undefined;
-    }
-  };
-  const takeOver = async () => {
-    const term = randomUUID();
-    const expr =
-      "SET #holder = :imp, #term = :term, #until = :until, #inFlight = :c, #granted = :c, #firstTerm = if_not_exists(#firstTerm, :term), #type = :type, v = :v";
-    // Not from our own import's live term, even when none of its chunks is in flight: we join it
-    // (a new term would end the first term's fast path for the rest of the import).
-    const cond = `(attribute_not_exists(#holder) OR (attribute_not_exists(#inFlight) AND #holder <> :imp) OR #until < :now) AND ${NOT_WAITING}`;
-    try {
-      const res = await store.ddb.send(
-        new UpdateCommand({
-          TableName: store.cfg.tableName,
-          Key,
-          UpdateExpression: expr,
-          ConditionExpression: cond,
-          ExpressionAttributeNames: { ...names(expr + cond), "#type": "type" },
-          ExpressionAttributeValues: {
-            ":imp": importId,
-            ":term": term,
-            ":until": until,
-            ":c": new Set([chunk]),
-            ":now": now,
-            ":type": LEASE_TYPE,
-            ":v": 1,
-          },
-          ReturnValues: "ALL_OLD",
-        }),
-      );
-      const old = res.Attributes ?? {};
-      return grant(term, old.pristine === true && old.firstTerm === undefined);
-    } catch (e) {
-      if (!conditionFailed(e)) throw e;
-      return undefined;
-    }
-  };
+  const req: LeaseRequest = { store, ws, importId, chunk, now: Date.now() };
   // Join first (the common case); the chunks of a new import race for the takeover, and the
   // losers join the winner's term.
-  return (await join()) ?? (await takeOver()) ?? (await join());
+  return (await joinTerm(req)) ?? (await takeOver(req)) ?? (await joinTerm(req));
+}
+
+/** One chunk asking for a grant; `now` is fixed for all its attempts. */
+type LeaseRequest = { store: Store; ws: string; importId: string; chunk: number; now: number };
+
+const grantOf = ({ ws, importId, chunk, now }: LeaseRequest, term: string, fresh: boolean): IngestGrant => ({
+  ws,
+  importId,
+  chunk,
+  term,
+  deadline: now + LEASE_TTL_MS - LEASE_MARGIN_MS,
+  fresh,
+});
+
+/** Join the live term of this chunk's import (unless the chunk is in flight already, or someone waits). */
+async function joinTerm(req: LeaseRequest): Promise<IngestGrant | undefined> {
+  const { store, importId, chunk, now } = req;
+  const expr = "SET #until = :until ADD #inFlight :c, #granted :c";
+  const cond = `#holder = :imp AND NOT contains(#inFlight, :n) AND ${NOT_WAITING}`;
+  try {
+    const res = await store.ddb.send(
+      new UpdateCommand({
+        TableName: store.cfg.tableName,
+        Key: keys.ingestLease(req.ws),
+        UpdateExpression: expr,
+        ConditionExpression: cond,
+        ExpressionAttributeNames: names(expr + cond),
+        ExpressionAttributeValues: {
+          ":until": now + LEASE_TTL_MS,
+          ":c": new Set([chunk]),
+          ":imp": importId,
+          ":n": chunk,
+          ":now": now,
+        },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    const old = res.Attributes ?? {};
+    const first = !(old.granted as Set<number> | undefined)?.has(chunk);
+    return grantOf(req, String(old.term), old.pristine === true && old.firstTerm === old.term && first);
+  } catch (e) {
+    if (!conditionFailed(e)) throw e;
+    return undefined;
+  }
+}
+
+/** Start a new term for this chunk's import when the lease is free. */
+async function takeOver(req: LeaseRequest): Promise<IngestGrant | undefined> {
+  const { store, importId, chunk, now } = req;
+  const term = randomUUID();
+  const expr =
+    "SET #holder = :imp, #term = :term, #until = :until, #inFlight = :c, #granted = :c, #firstTerm = if_not_exists(#firstTerm, :term), #type = :type, v = :v";
+  // Not from our own import's live term, even when none of its chunks is in flight: we join it
+  // (a new term would end the first term's fast path for the rest of the import).
+  const cond = `(attribute_not_exists(#holder) OR (attribute_not_exists(#inFlight) AND #holder <> :imp) OR #until < :now) AND ${NOT_WAITING}`;
+  try {
+    const res = await store.ddb.send(
+      new UpdateCommand({
+        TableName: store.cfg.tableName,
+        Key: keys.ingestLease(req.ws),
+        UpdateExpression: expr,
+        ConditionExpression: cond,
+        ExpressionAttributeNames: { ...names(expr + cond), "#type": "type" },
+        ExpressionAttributeValues: {
+          ":imp": importId,
+          ":term": term,
+          ":until": now + LEASE_TTL_MS,
+          ":c": new Set([chunk]),
+          ":now": now,
+          ":type": LEASE_TYPE,
+          ":v": 1,
+        },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    const old = res.Attributes ?? {};
+    return grantOf(req, term, old.pristine === true && old.firstTerm === undefined);
+  } catch (e) {
+    if (!conditionFailed(e)) throw e;
+    return undefined;
+  }
 }
 
 /** Leave the fast path (idempotent; a no-op once the term changed hands). */
