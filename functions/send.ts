@@ -3,8 +3,9 @@ import { mailTransport, QUEUES, requireSettings, SEND_SETTINGS, sendStep, storeF
 import { logger, sqsHandler } from "./lib/sqs-batch.js";
 
 /**
- * SQS: one claimed sequence step -> checks, cap slot, send record, transport (SMTP / SES),
- * task or signed webhook -> step completed, `sent` event. Logs ids, never bodies or addresses.
+ * SQS: one claimed sequence step -> checks, transport opened, cap slot, send record, transport
+ * (SMTP / SES), task or signed webhook (https to a public address unless ICP_WEBHOOK_ALLOW_PRIVATE)
+ * -> `sent` event, step completed. Logs ids, never bodies or addresses.
  */
 const MAX_RECEIVES = QUEUES.find((q) => q.name === "SendQueue")?.maxReceiveCount ?? 1;
 

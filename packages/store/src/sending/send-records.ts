@@ -18,7 +18,7 @@ import { conditionFailed, keys, withoutKeys } from "../infra/index.js";
  * record is marked `uncertain`, logged and visible, and the sequence moves on). So the
  * redelivery marks it `uncertain` and completes the step — once the record is older than the send
  * handler's timeout; a younger one may belong to a worker still sending, so the copy is asked back
- * (send-step.ts, SENDING_LIVE_MS). The one exception is `retryable`:
+ * (settle-prior-send.ts, SENDING_LIVE_MS). The one exception is `retryable`:
  * written only when the transport refused the message before accepting any of it
  * (connection refused, auth, greeting), i.e. provably nothing went out.
  */
