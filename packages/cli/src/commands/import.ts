@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
+import { sleep } from "@icp/store/retry";
 import { UsageError, type Values } from "../args.js";
 import { ApiError, type Client } from "../client.js";
 import { Progress } from "../progress.js";
@@ -29,7 +30,6 @@ const POLL_MS = 300;
 const SHOW_ERRORS = 20;
 const CONTENT_TYPES: Record<string, string> = { ".csv": "text/csv", ".json": "application/json" };
 const finished = (j: Job) => j.status === "completed" || j.status === "failed";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 export async function importCommand(client: Client, file: string, values: Values): Promise<number> {
