@@ -56,16 +56,19 @@ const arg = (args, name) => args[name] ?? args[name[0].toUpperCase() + name.slic
  * Libraries whose modules' top-level code only defines things (functions, classes, lookup
  * tables built from module-local data), marked side-effect free so that esbuild drops whatever
  * a bundle imports without using:
- * - handlebars: @icp/core imports it for templates.ts, but only the API and the send worker ever
- *   render (templates.ts creates its Handlebars environment on first use), so ingest, route,
+ * - handlebars: @icp/core imports it for its templates, but only the API and the send worker ever
+ *   render (sequencing/templates/handlebars-env.ts creates the environment on first use), so ingest, route,
  *   events, rescore, sweep and tick no longer carry it (81 KB + source-map 26 KB). Its entry's
  *   only other top-level act is a `require.extensions[".hbs"]` hook, which nothing here uses.
  * - nodemailer: @icp/store's mail.ts is only used by the send worker, yet well-known services,
  *   fetch and DKIM tables (~25 KB) stayed in every bundle because they are built at load time.
+ * - mailparser, chrono-node, email-reply-parser: @icp/core's inbound/ parses and classifies
+ *   received mail; a bundle that never calls it would otherwise carry mailparser's iconv-lite,
+ *   libmime and encoding tables (~1 MB: the API bundle went from 0.96 to 1.99 MB).
  * Marks the package's entry points and every module they import. Needs esbuild's `build.resolve`
  * (to resolve exactly as esbuild would); without it the bundles are the same, only bigger.
  */
-export const SIDE_EFFECT_FREE = ["handlebars", "nodemailer"];
+export const SIDE_EFFECT_FREE = ["handlebars", "nodemailer", "mailparser", "chrono-node", "email-reply-parser"];
 const BARE = new RegExp(`^(${SIDE_EFFECT_FREE.join("|")})(/|$)`);
 const INSIDE = new RegExp(`[\\\\/]node_modules[\\\\/](${SIDE_EFFECT_FREE.join("|")})[\\\\/]`);
 export const sideEffectFree = {

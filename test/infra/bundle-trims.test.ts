@@ -9,6 +9,7 @@ import * as nodemailerMime from "nodemailer/lib/mime-funcs";
 import { afterAll, describe, expect, it } from "vitest";
 import plugins from "../../scripts/lambda-bundle.mjs";
 import * as common from "../../scripts/nodemailer-mime-types.mjs";
+import { corpusFiles } from "../unit/inbound/corpus.js";
 
 /**
  * scripts/lambda-bundle.mjs trims what Lambda bundles carry (zod imported as a namespace,
@@ -106,6 +107,25 @@ describe("Lambda bundle trims keep behaviour", () => {
     expect(pkg(render.inputs, "source-map")).toBe(false);
     const mail = await bundle("no-mail", `export { keys } from "../../store/src/index.ts";`);
     expect(pkg(mail.inputs, "nodemailer")).toBe(false);
+    // Inbound mail parsing (mailparser and its encoding tables, ~1 MB) only where it is called.
+    for (const lib of ["mailparser", "iconv-lite", "chrono-node", "email-reply-parser"])
+      expect(pkg(noRender.inputs, lib), lib).toBe(false);
+    const inbound = await bundle("inbound", `export { classifyInbound, parseInbound } from "./index.ts";`);
+    for (const lib of ["mailparser", "chrono-node", "email-reply-parser"])
+      expect(pkg(inbound.inputs, lib), lib).toBe(true);
+  }, 60_000);
+
+  it("parses and classifies every mail of the corpus in the bundle exactly as from source", async () => {
+    type Inbound = Pick<typeof core, "parseInbound" | "classifyInbound">;
+    const b = await load<Inbound>("inbound-run", `export { classifyInbound, parseInbound } from "./index.ts";`);
+    const now = new Date("2026-06-01T00:00:00Z");
+    const files = corpusFiles().filter((f) => f.kind === "eml");
+    expect(files.length).toBeGreaterThan(30);
+    for (const f of files) {
+      const fromSource = core.classifyInbound(await core.parseInbound(f.raw), { now });
+      const fromBundle = b.classifyInbound(await b.parseInbound(f.raw), { now });
+      expect(JSON.stringify(fromBundle), f.name).toBe(JSON.stringify(fromSource));
+    }
   }, 60_000);
 
   it("answers like nodemailer's full MIME table for every type it keeps, and falls back the same way", () => {

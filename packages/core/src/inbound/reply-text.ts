@@ -15,7 +15,8 @@ const RULE = /^\s*_{10,}\s*$/;
 const ATTRIBUTION =
   /^\s*(on|le|am|el|il|em|op)\s.{0,200}\b(wrote|a écrit|schrieb|escribió|ha scritto|escreveu|schreef)\b.{0,160}:\s*$/i;
 
-const parser = new EmailReplyParser();
+/** Created on first use, so that bundles which never read replies can drop the library. */
+let parser: EmailReplyParser | undefined;
 
 export function replyText(text: string): string {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
@@ -23,6 +24,7 @@ export function replyText(text: string): string {
   const head = (cut === -1 ? lines : lines.slice(0, cut)).join("\n");
   let reply: string;
   try {
+    parser ??= new EmailReplyParser();
     reply = parser.parseReply(head);
   } catch {
     reply = head; // the parser's regexes are defensive, but a reply must never fail on its text
