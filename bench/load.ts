@@ -21,7 +21,7 @@
  *   --record replaces the "## Load" section of bench/RESULTS.md with this run's summary.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
@@ -112,6 +112,7 @@ async function serve(): Promise<void> {
 function serverTiming(): () => Record<string, unknown> {
   const served: number[] = [];
   const refused: number[] = [];
+  const aborted: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const emit = Server.prototype.emit;
@@ -119,7 +120,12 @@ function serverTiming(): () => Record<string, unknown> {
     if (event === "request") {
       const t0 = performance.now();
       const res = args[1] as ServerResponse;
-      res.once("finish", () => (res.statusCode < 300 ? served : refused).push(performance.now() - t0));
+      // 'close' also ends a request whose client gave up (it never 'finish'es): count those too.
+      res.once("close", () => {
+        const ms = performance.now() - t0;
+        if (!res.writableFinished) aborted.push(ms);
+        else (res.statusCode < 300 ? served : refused).push(ms);
+      });
     }
     return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
   } as typeof emit;
@@ -132,6 +138,7 @@ function serverTiming(): () => Record<string, unknown> {
   return () => ({
     served: stats(served),
     refused: stats(refused),
+    aborted: stats(aborted),
     loopDelayP99: Math.round(loop.percentile(99) / 1e6),
     loopDelayMax: Math.round(loop.max / 1e6),
   });
@@ -305,6 +312,10 @@ type RunSummary = {
   refused: { count: number; p99: number; max: number };
   /** 1-minute load average before and after the run: the machine is shared. */
   loadavg: number[];
+  /** Event-loop delay (ms) of the load generator itself during the run. */
+  clientLoopDelay: { p99: number; max: number };
+  /** The machine's TCP counters that explain delays ahead of the server (listen queue overflows, resets), over the run. */
+  tcp: Record<string, number>;
 };
 
 /** Wait until the API answers /health quickly again: requests autocannon gave up on may still be in flight. */
@@ -338,6 +349,10 @@ async function runLoad(
   log(
     `${connections} connections for ${seconds} s (drained in ${fmt(drainedMs)} ms, load ${loadBefore[0]?.toFixed(1)})`,
   );
+  // The load generator's own event loop: a late loop inflates every latency it measures.
+  const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+  clientLoop.enable();
+  const tcpBefore = tcpCounters();
   const result = await autocannon({
     url,
     connections,
@@ -345,6 +360,7 @@ async function runLoad(
     headers: { authorization: `Bearer ${API_KEY}` },
     requests: [mix(domains, importIds, tally, `${connections}c${Date.now().toString(36)}`)],
   });
+  clientLoop.disable();
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([s, v]) => [s, v.count]));
   const summary: RunSummary = {
     label,
@@ -374,9 +390,30 @@ async function runLoad(
     served: { p50: quantile(tally.served, 0.5), p99: quantile(tally.served, 0.99), max: quantile(tally.served, 1) },
     refused: { count: tally.refused.length, p99: quantile(tally.refused, 0.99), max: quantile(tally.refused, 1) },
     loadavg: [loadBefore[0] ?? 0, loadavg()[0] ?? 0],
+    clientLoopDelay: { p99: Math.round(clientLoop.percentile(99) / 1e6), max: Math.round(clientLoop.max / 1e6) },
+    tcp: Object.fromEntries(Object.entries(tcpCounters()).map(([k, v]) => [k, v - (tcpBefore[k] ?? 0)])),
   };
   log(JSON.stringify({ ...summary, byKind: undefined }));
   return summary;
+}
+
+/** Linux's TcpExt counters (/proc/net/netstat) that matter here; empty elsewhere. */
+function tcpCounters(): Record<string, number> {
+  const wanted = /^(ListenOverflows|ListenDrops|TCPSynRetrans|TCPTimeouts|TCPAbortOnData|TCPAbortOnClose)$/;
+  try {
+    const lines = readFileSync("/proc/net/netstat", "utf8").split("\n");
+    const out: Record<string, number> = {};
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = (lines[i] ?? "").split(/\s+/);
+      const values = (lines[i + 1] ?? "").split(/\s+/);
+      names.forEach((n, j) => {
+        if (wanted.test(n)) out[n] = Number(values[j]);
+      });
+    }
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 function quantile(xs: number[], q: number): number {

@@ -104,6 +104,3 @@ export function apiKeyAuth(failures: Limit = AUTH_FAILURE_LIMIT) {
     await next();
   });
 }
-
-/** The API key middleware with the default failure throttle. */
-export const requireApiKey = apiKeyAuth();

@@ -40,10 +40,10 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
  * Load shedding: a request that cannot be served soon is answered 503 + Retry-After at once
  * instead of queueing until the client gives up. Three signals, any of which refuses:
  * - the hard cap, `max` requests in flight in this process;
- * - the adaptive limit (AdaptiveLimit): the concurrency at which requests are still served
- *   within the target latency. Queueing inside the process (the DynamoDB client's socket pool,
- *   workers sharing the loop, a starved CPU) shows as served requests getting slower while
- *   many are in flight, long before the loop itself lags;
+ * - the adaptive limit (AdaptiveLimit): the concurrency at which requests do not queue.
+ *   Queueing inside the process (the DynamoDB client's socket pool, workers sharing the loop, a
+ *   starved CPU) shows as every answer getting slower while many are in flight, long before the
+ *   loop itself lags;
  * - sustained event-loop lag, for a saturated CPU.
  * Lambda bounds concurrency per instance anyway; this guards the long-running local server and
  * any container deployment.
@@ -60,7 +60,7 @@ export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<Adaptiv
       c.header("retry-after", "1");
       throw new Problem(
         "service-unavailable",
-        `requests are queueing (${limit.inFlight} in flight, answers slower than ${limit.options.targetMs} ms); retry after 1 s`,
+        `requests are queueing (${limit.inFlight} in flight, every answer slower than ${limit.options.targetMs} ms); retry after 1 s`,
       );
     }
     // A saturated CPU shows as event-loop lag long before the in-flight count grows: shed then too.
@@ -81,26 +81,34 @@ export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<Adaptiv
 }
 
 export type AdaptiveLimitOptions = {
-  /** Served-request latency (ms) above which, with more than `floor` in flight, the limit shrinks. */
+  /**
+   * The standing queue allowed (ms): when even the fastest answer of a window took longer while
+   * more than `floor` were in flight, requests are queueing and the limit shrinks. Also the
+   * window's length.
+   */
   targetMs: number;
   /** Requests in flight that are never refused by the adaptive limit: below it nothing queues for long. */
   floor: number;
   /** The hard cap: the limit never grows past it. */
   max: number;
 };
-export const ADAPTIVE_DEFAULTS: AdaptiveLimitOptions = { targetMs: 1000, floor: 16, max: 512 };
+export const ADAPTIVE_DEFAULTS: AdaptiveLimitOptions = { targetMs: 500, floor: 16, max: 512 };
 
 /**
- * AIMD concurrency limit (as TCP's congestion window): a request that took longer than the
- * target while more than `floor` were in flight shrinks the limit by a fifth (at most once per
- * target period, so one burst of slow answers counts once); a request served in time while the
- * limit was nearly used grows it by one. Only concurrency can cause the slowness it reacts to:
- * a single slow request (a big import) with few in flight changes nothing.
+ * A concurrency limit driven by queueing delay, as CoDel judges a queue: over each window of
+ * `targetMs`, the fastest answer among those that ran crowded (more than `floor` in flight) is
+ * the delay every request paid for waiting; above the target, the limit shrinks to four fifths
+ * of what was in flight; otherwise it grows by a quarter per window, back to `max` within seconds
+ * once the load is gone. A few slow requests (big imports) or one burst whose first answers are
+ * quick never shrink it: only when every answer is slow.
  */
 export class AdaptiveLimit {
   inFlight = 0;
   private limit: number;
-  private lastDecrease = Number.NEGATIVE_INFINITY;
+  private windowStart = 0;
+  /** Fastest crowded answer and most requests in flight in the current window. */
+  private fastest = Number.POSITIVE_INFINITY;
+  private peak = 0;
 
   constructor(readonly options: AdaptiveLimitOptions) {
     this.limit = options.max;
@@ -110,27 +118,37 @@ export class AdaptiveLimit {
     return Math.floor(this.limit);
   }
 
-  admits(): boolean {
+  admits(now = performance.now()): boolean {
+    this.roll(now);
     return this.inFlight < Math.max(this.options.floor, this.current);
   }
 
   /** Count a request in; the returned function counts it out and feeds its latency back. */
   start(now = performance.now()): (end?: number) => void {
     this.inFlight++;
-    const crowded = this.inFlight > this.options.floor;
+    this.peak = Math.max(this.peak, this.inFlight);
+    const crowdedAtStart = this.inFlight > this.options.floor;
     return (end = performance.now()) => {
-      this.complete(end - now, crowded || this.inFlight > this.options.floor, end);
+      this.roll(end);
+      if (crowdedAtStart || this.inFlight > this.options.floor) this.fastest = Math.min(this.fastest, end - now);
       this.inFlight--;
     };
   }
 
-  private complete(ms: number, crowded: boolean, now: number): void {
+  /** Close the window(s) that ended by `now`: shrink on a standing queue, else grow. */
+  private roll(now: number): void {
     const { targetMs, floor, max } = this.options;
-    if (ms > targetMs) {
-      if (!crowded || now - this.lastDecrease < targetMs) return;
-      this.lastDecrease = now;
-      this.limit = Math.max(floor, Math.min(this.limit, this.inFlight) * 0.8);
-    } else if (this.inFlight >= this.limit * 0.8) this.limit = Math.min(max, this.limit + 1);
+    const windows = Math.floor((now - this.windowStart) / targetMs);
+    if (windows < 1) return;
+    // Crowded, and no answer came back within the target (or none at all): a standing queue.
+    if (this.peak > floor && this.fastest > targetMs)
+      this.limit = Math.max(floor, Math.min(this.limit, this.peak) * 0.8);
+    else this.limit = Math.min(max, this.limit * 1.25 + 1);
+    // Later windows that passed with few in flight queued nothing: grow for each.
+    if (windows > 1 && this.inFlight <= floor) this.limit = Math.min(max, this.limit * 1.25 ** (windows - 1));
+    this.windowStart = now;
+    this.fastest = Number.POSITIVE_INFINITY;
+    this.peak = this.inFlight;
   }
 }
 

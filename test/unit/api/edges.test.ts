@@ -47,46 +47,59 @@ describe("RateLimiter", () => {
 });
 
 describe("AdaptiveLimit", () => {
-  const options = { targetMs: 1000, floor: 4, max: 100 };
+  const options = { targetMs: 500, floor: 4, max: 100 };
 
-  it("shrinks when answers are slow with many in flight, and refuses past the limit", () => {
+  it("shrinks when every answer of a window is slow with many in flight, and refuses past the limit", () => {
     const limit = new AdaptiveLimit(options);
+    expect(limit.admits(0)).toBe(true);
     const done = Array.from({ length: 40 }, () => limit.start(0));
-    expect(limit.admits()).toBe(true);
-    done[0]?.(3000); // slow while 40 were in flight
-    expect(limit.current).toBe(32); // 40 in flight × 0.8
-    done[1]?.(3100); // the same burst of slow answers counts once per target period
-    expect(limit.current).toBe(32);
-    for (const d of done.slice(2, 10)) d(3000);
-    expect(limit.inFlight).toBe(30);
-    expect(limit.admits()).toBe(true);
-    const more = [limit.start(3000), limit.start(3000)];
-    expect(limit.admits()).toBe(false);
-    for (const d of more) d(3100);
+    for (const d of done.slice(0, 5)) d(450); // quick answers: no queue yet
+    expect(limit.admits(510)).toBe(true);
+    expect(limit.current).toBe(100);
+    for (const d of done.slice(5, 10)) d(900); // the next window: all slow (> 500 ms)
+    expect(limit.admits(1020)).toBe(false); // 30 in flight
+    expect(limit.current).toBe(28); // 35 in flight at the peak × 0.8
+    for (const d of done.slice(10, 15)) d(1030);
+    expect(limit.admits(1030)).toBe(true);
+    const more = Array.from({ length: 3 }, () => limit.start(1030));
+    expect(limit.admits(1030)).toBe(false);
+    for (const d of [...more, ...done.slice(15)]) d(1040);
   });
 
   it("never shrinks for slow answers with few in flight (one big import is not overload)", () => {
     const limit = new AdaptiveLimit(options);
-    for (let i = 0; i < 50; i++) limit.start(i * 5000)(i * 5000 + 4000);
+    for (let i = 0; i < 50; i++) {
+      const held = Array.from({ length: options.floor }, () => limit.start(i * 5000));
+      for (const d of held) d(i * 5000 + 4000);
+      limit.admits(i * 5000 + 4001);
+    }
     expect(limit.current).toBe(100);
   });
 
-  it("never refuses below the floor, and grows back while answers are fast", () => {
+  it("a burst whose first answers come quickly is not a queue", () => {
+    const limit = new AdaptiveLimit(options);
+    limit.admits(0);
+    const done = Array.from({ length: 50 }, () => limit.start(0));
+    for (const [i, d] of done.entries()) d(100 + i * 20); // the last ones wait 1.1 s
+    expect(limit.admits(1200)).toBe(true);
+    expect(limit.current).toBe(100);
+  });
+
+  it("never refuses below the floor, and grows back within seconds once the queue is gone", () => {
     const limit = new AdaptiveLimit(options);
     let t = 0;
+    limit.admits(t);
     for (let i = 0; i < 20; i++) {
       const done = Array.from({ length: 10 }, () => limit.start(t));
-      t += 2000;
+      t += 600;
       for (const d of done) d(t);
+      limit.admits(t);
     }
     expect(limit.current).toBe(options.floor);
     const held = Array.from({ length: options.floor - 1 }, () => limit.start(t));
-    expect(limit.admits()).toBe(true);
+    expect(limit.admits(t)).toBe(true);
     for (const d of held) d(t + 10);
-    for (let i = 0; i < 200; i++) {
-      const done = Array.from({ length: limit.current }, () => limit.start(t));
-      for (const d of done) d(t + 10);
-    }
+    expect(limit.admits(t + 10_000)).toBe(true);
     expect(limit.current).toBe(options.max);
   });
 });
