@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { Server, type ServerResponse } from "node:http";
+import { type IncomingMessage, Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -113,6 +113,7 @@ function serverTiming(): () => Record<string, unknown> {
   const served: number[] = [];
   const refused: number[] = [];
   const aborted: number[] = [];
+  const arrival: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const emit = Server.prototype.emit;
@@ -120,6 +121,9 @@ function serverTiming(): () => Record<string, unknown> {
     if (event === "request") {
       const t0 = performance.now();
       const res = args[1] as ServerResponse;
+      // From the load generator's write to Node's 'request' event (same machine, same clock).
+      const sent = Number((args[0] as IncomingMessage).headers["x-bench-sent"]);
+      if (Number.isFinite(sent)) arrival.push(Date.now() - sent);
       // 'close' also ends a request whose client gave up (it never 'finish'es): count those too.
       res.once("close", () => {
         const ms = performance.now() - t0;
@@ -139,6 +143,7 @@ function serverTiming(): () => Record<string, unknown> {
     served: stats(served),
     refused: stats(refused),
     aborted: stats(aborted),
+    arrival: stats(arrival),
     loopDelayP99: Math.round(loop.percentile(99) / 1e6),
     loopDelayMax: Math.round(loop.max / 1e6),
   });
@@ -211,66 +216,71 @@ function mix(domains: string[], importIds: string[], tally: Tally, runId: string
   let n = 0;
   const today = new Date().toISOString().slice(0, 10);
   const json = { "content-type": "application/json" };
-  return {
-    setupRequest: (req: AcRequest, context: AcContext): AcRequest => {
-      const kind = kindOf();
-      context.kind = kind;
-      context.t0 = performance.now();
-      tally.sent[kind] = (tally.sent[kind] ?? 0) + 1;
-      n++;
-      switch (kind) {
-        case "list":
-          return { ...req, method: "GET", path: "/v1/accounts?tier=priority&limit=20" };
-        case "account":
-          return { ...req, method: "GET", path: `/v1/accounts/${pick(domains)}` };
-        case "icps":
-          return { ...req, method: "GET", path: "/v1/icps" };
-        case "import-status":
-          return { ...req, method: "GET", path: `/v1/imports/${pick(importIds)}?errorsLimit=10` };
-        case "import": {
-          const accounts = Array.from({ length: 5 }, (_, i) =>
-            i === 0
-              ? { domain: pick(domains), technologies: ["HubSpot"] }
-              : {
-                  domain: `load-${runId}-${n}-${i}.example.com`,
-                  name: `Load ${n}-${i}`,
-                  industry: pick(["SaaS", "Fintech", "Manufacturing"]),
-                  employees: 20 + ((n * 7 + i * 31) % 900),
-                  country: pick(["France", "Germany", "United States"]),
-                  technologies: ["Salesforce", "Slack"],
-                },
-          );
-          return {
-            ...req,
-            method: "POST",
-            path: "/v1/imports",
-            headers: { ...req.headers, ...json },
-            body: JSON.stringify({ accounts }),
-          };
-        }
-        case "signal":
-          return {
-            ...req,
-            method: "POST",
-            path: `/v1/accounts/${pick(domains)}/signals`,
-            headers: { ...req.headers, ...json },
-            body: JSON.stringify({ signals: [{ type: "site_visit", at: today, detail: `pricing page ${n % 20}` }] }),
-          };
-        case "event":
-          return {
-            ...req,
-            method: "POST",
-            path: "/v1/events",
-            headers: { ...req.headers, ...json },
-            body: JSON.stringify(
-              Array.from({ length: 5 }, (_, i) => ({
-                id: `load-${runId}-${n}-${i}`,
-                type: pick(["opened", "clicked", "replied", "delivered"]),
-                domain: pick(domains),
-              })),
-            ),
-          };
+  const build = (req: AcRequest, context: AcContext): AcRequest => {
+    const kind = kindOf();
+    context.kind = kind;
+    context.t0 = performance.now();
+    tally.sent[kind] = (tally.sent[kind] ?? 0) + 1;
+    n++;
+    switch (kind) {
+      case "list":
+        return { ...req, method: "GET", path: "/v1/accounts?tier=priority&limit=20" };
+      case "account":
+        return { ...req, method: "GET", path: `/v1/accounts/${pick(domains)}` };
+      case "icps":
+        return { ...req, method: "GET", path: "/v1/icps" };
+      case "import-status":
+        return { ...req, method: "GET", path: `/v1/imports/${pick(importIds)}?errorsLimit=10` };
+      case "import": {
+        const accounts = Array.from({ length: 5 }, (_, i) =>
+          i === 0
+            ? { domain: pick(domains), technologies: ["HubSpot"] }
+            : {
+                domain: `load-${runId}-${n}-${i}.example.com`,
+                name: `Load ${n}-${i}`,
+                industry: pick(["SaaS", "Fintech", "Manufacturing"]),
+                employees: 20 + ((n * 7 + i * 31) % 900),
+                country: pick(["France", "Germany", "United States"]),
+                technologies: ["Salesforce", "Slack"],
+              },
+        );
+        return {
+          ...req,
+          method: "POST",
+          path: "/v1/imports",
+          headers: { ...req.headers, ...json },
+          body: JSON.stringify({ accounts }),
+        };
       }
+      case "signal":
+        return {
+          ...req,
+          method: "POST",
+          path: `/v1/accounts/${pick(domains)}/signals`,
+          headers: { ...req.headers, ...json },
+          body: JSON.stringify({ signals: [{ type: "site_visit", at: today, detail: `pricing page ${n % 20}` }] }),
+        };
+      case "event":
+        return {
+          ...req,
+          method: "POST",
+          path: "/v1/events",
+          headers: { ...req.headers, ...json },
+          body: JSON.stringify(
+            Array.from({ length: 5 }, (_, i) => ({
+              id: `load-${runId}-${n}-${i}`,
+              type: pick(["opened", "clicked", "replied", "delivered"]),
+              domain: pick(domains),
+            })),
+          ),
+        };
+    }
+  };
+  return {
+    // The send time travels with the request, so the server can tell how long it took to arrive.
+    setupRequest: (req: AcRequest, context: AcContext): AcRequest => {
+      const built = build(req, context);
+      return { ...built, headers: { ...built.headers, "x-bench-sent": String(Date.now()) } };
     },
     onResponse: (status: number, body: string, context: AcContext, headers: Record<string, string | string[]>) => {
       const kind = String(context.kind);
