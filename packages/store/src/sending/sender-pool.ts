@@ -20,7 +20,7 @@ import {
   utcWeek,
 } from "@icp/core";
 import type { Store } from "../infra/index.js";
-import { batchGet, conditionFailed, keys, queryAll, sleep, withoutKeys } from "../infra/index.js";
+import { backoff, batchGet, conditionFailed, keys, queryAll, withoutKeys } from "../infra/index.js";
 
 /**
  * Senders (mailboxes and LinkedIn seats) and their cap usage. Usage lives in one item per
@@ -271,7 +271,7 @@ export async function reserveCapacity(
     const d = capDecision(usage, limits, now);
     if (!d.ok) return { ...d, limits };
     if (attempt >= 8) return { ok: false, reason: "gap", waitUntil: new Date(now.getTime() + 1000), limits };
-    await sleep(Math.random() * 20 * (attempt + 1));
+    await backoff(attempt + 1, { baseMs: 20, capMs: Number.POSITIVE_INFINITY, growth: "linear" });
   }
 }
 

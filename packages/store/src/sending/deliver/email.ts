@@ -1,5 +1,5 @@
 import { signTrackingToken, type TrackingPayload } from "@icp/core";
-import { requireSettings, type Settings } from "../../infra/index.js";
+import { backoff, requireSettings, type Settings } from "../../infra/index.js";
 import type { BegunSend } from "../begin-send.js";
 import { RetryLaterError } from "../errors.js";
 import type { SendDeps, SendJob } from "../job.js";
@@ -111,7 +111,7 @@ export async function deliverEmail(
           detail: message,
           why: `transport refused ${job.enrollment.id}/${job.step.id}: ${message}`,
         };
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      await backoff(attempt, { baseMs: 100, capMs: Number.POSITIVE_INFINITY, jitter: "none" });
     }
   }
   job.deps.afterTransport?.(job.msg);
