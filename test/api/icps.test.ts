@@ -141,8 +141,12 @@ describe("ICPs API", () => {
       ]),
     );
     const docs = await app.request("/docs");
-    expect(await docs.text()).toContain("SwaggerUIBundle");
+    // Swagger UI from the package (no CDN), started by a served initializer (no inline script).
+    const page = await docs.text();
+    expect(page).toContain('<script src="/docs/assets/swagger-ui-bundle.js">');
+    expect(page).not.toMatch(/<script>[^<]/);
     expect((await app.request("/docs/assets/swagger-ui-bundle.js")).status).toBe(200);
+    expect(await (await app.request("/docs/assets/init.js")).text()).toContain("SwaggerUIBundle");
   });
 
   it("answers unknown routes with problem+json", async () => {
