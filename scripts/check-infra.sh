@@ -11,7 +11,7 @@ start=$(date +%s)
 xdg=$(mktemp -d "${TMPDIR:-/tmp}/icp-infra-xdg.XXXXXX")
 trap 'rm -rf "$xdg"' EXIT
 mkdir -p "$xdg/sst/bin"
-printf '#!/bin/sh\necho v3.210.0\n' >"$xdg/sst/bin/pulumi"
+printf '#!/bin/sh\necho v3.215.0\n' >"$xdg/sst/bin/pulumi"
 chmod +x "$xdg/sst/bin/pulumi"
 
 export XDG_CONFIG_HOME="$xdg" NO_BUN=1 SST_TELEMETRY_DISABLED=1
