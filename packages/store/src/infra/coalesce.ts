@@ -20,8 +20,8 @@ import { type Backoff, backoff } from "./retry.js";
  *
  * - consistent GetItem (no projection) and single-table consistent BatchGetItem → one
  *   BatchGetItem of up to 100 distinct keys (UnprocessedKeys retried);
- * - PutItem / UpdateItem / DeleteItem without ReturnValues → one TransactWriteItems of up to
- *   100 items on distinct keys. Each item keeps its own condition: when the transaction is
+ * - only when `coalesceOptions.writes` is on (off by default, see there): PutItem / UpdateItem /
+ *   DeleteItem without ReturnValues → one TransactWriteItems of up to 100 items on distinct keys. Each item keeps its own condition: when the transaction is
  *   cancelled, the items whose condition failed get a `ConditionalCheckFailedException` and
  *   the others (not applied, cancellation reason `None`/conflict) are retried, so every caller
  *   sees exactly what its own request would have done. Two writes of the same key never share

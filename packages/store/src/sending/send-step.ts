@@ -15,8 +15,9 @@ import { settlePriorSend } from "./settle-prior-send.js";
 
 /**
  * The send worker's logic for one claimed step (functions/send.ts is the SQS wrapper). The
- * messages of a batch (and of concurrent batches) run side by side: their reads and writes are
- * merged into batch requests and transactions, item by item (see coalesce.ts).
+ * messages of a batch (and of concurrent batches) run side by side: their reads are merged into
+ * batch requests and their SQS sends into batches (writes stay separate requests unless
+ * `coalesceOptions.writes` is switched on; see coalesce.ts).
  *
  * Ordering contract:
  * 1. Every check first (claim, step in its version, account, stop rules, suppression, condition).
