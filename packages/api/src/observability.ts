@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.js";
 import { Problem } from "./problem.js";
@@ -52,6 +53,15 @@ export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<Adaptiv
   const lag = eventLoopLag();
   const limit = new AdaptiveLimit({ ...ADAPTIVE_DEFAULTS, max, ...adaptive });
   return createMiddleware<AppEnv>(async (c, next) => {
+    try {
+      await admitOrShed(c, next);
+    } catch (e) {
+      if (e instanceof Problem && e.type === "service-unavailable") lastShedAt = performance.now();
+      throw e;
+    }
+  });
+
+  async function admitOrShed(c: Context<AppEnv>, next: Next) {
     if (limit.inFlight >= max) {
       c.header("retry-after", "1");
       throw new Problem("service-unavailable", `more than ${max} requests in flight; retry after 1 s`);
@@ -77,8 +87,16 @@ export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<Adaptiv
     } finally {
       done();
     }
-  });
+  }
 }
+
+let lastShedAt = Number.NEGATIVE_INFINITY;
+/**
+ * Whether this process refused a request for load in the last `withinMs`. The local runtime runs
+ * the workers in the API's process (Lambda runs them apart): its pollers wait while this is true,
+ * so the API gets the CPU back and the queues, which lose nothing, drain once the load is gone.
+ */
+export const shedRecently = (withinMs = 1000, now = performance.now()) => now - lastShedAt < withinMs;
 
 export type AdaptiveLimitOptions = {
   /**

@@ -22,6 +22,8 @@ export type PollerOptions = {
   /** Seconds before a failed message becomes visible again (AWS would wait the visibility timeout). */
   retryDelay: number;
   onError?: (e: unknown) => void;
+  /** While true, receive nothing (the API in this process is shedding load): checked every 200 ms. */
+  paused?: () => boolean;
 };
 
 function toRecord(m: Message, arn: string): SQSRecord {
@@ -54,6 +56,10 @@ export function startPoller(o: PollerOptions): { stop(): Promise<void> } {
   let running = true;
   const loop = async () => {
     while (running) {
+      if (o.paused?.()) {
+        await sleep(200);
+        continue;
+      }
       let messages: Message[] = [];
       try {
         const res = await o.sqs.send(

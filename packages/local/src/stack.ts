@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
+import { shedRecently } from "@icp/api";
 import {
   API,
   configToEnv,
@@ -177,6 +178,9 @@ function startWorkers(o: StackOptions, res: LocalResources, store: Store, loaded
       visibilityTimeout: q.spec.timeout * 6,
       retryDelay: o.retryDelay ?? 1,
       onError: o.onWorkerError ?? ((e) => console.error(`[${q.spec.name}]`, e)),
+      // One process runs the API and the workers here (Lambda runs them apart): while the API
+      // sheds load, the workers wait, and the queues keep every message until then.
+      paused: () => shedRecently(),
     });
     workers.push(() => poller.stop());
   }
