@@ -101,7 +101,10 @@ async function receiveBatch(sqs: SQSClient, o: RedriveOptions): Promise<Message[
 function sortBatch(run: Run, messages: Message[]): Message[] {
   const toMove: Message[] = [];
   for (const m of messages) {
-    if (Number(m.Attributes?.SentTimestamp ?? 0) >= run.startedAt) {
+    // Stamped in a later millisecond than the run's start. The same millisecond counts as before:
+    // a message parked just before the run often shares it, while one of ours coming back
+    // (received, sent, handled, dead-lettered) takes far longer than a millisecond.
+    if (Number(m.Attributes?.SentTimestamp ?? 0) > run.startedAt) {
       run.arrivedDuring++;
       run.kept.push(m);
     } else if ((isPoison(m) && !run.o.includePoison) || run.moved + toMove.length >= run.max) {
