@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { Context, Next } from "hono";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.js";
 import { Problem } from "./problem.js";
@@ -53,41 +53,29 @@ export function shedLoad(max: number, maxLagMs = 1000, adaptive: Partial<Adaptiv
   const lag = eventLoopLag();
   const limit = new AdaptiveLimit({ ...ADAPTIVE_DEFAULTS, max, ...adaptive });
   return createMiddleware<AppEnv>(async (c, next) => {
-    try {
-      await admitOrShed(c, next);
-    } catch (e) {
-      if (e instanceof Problem && e.type === "service-unavailable") lastShedAt = performance.now();
-      throw e;
-    }
-  });
-
-  async function admitOrShed(c: Context<AppEnv>, next: Next) {
-    if (limit.inFlight >= max) {
-      c.header("retry-after", "1");
-      throw new Problem("service-unavailable", `more than ${max} requests in flight; retry after 1 s`);
-    }
-    if (!limit.admits()) {
-      c.header("retry-after", "1");
-      throw new Problem(
-        "service-unavailable",
-        `requests are queueing (${limit.inFlight} in flight, every answer slower than ${limit.options.targetMs} ms); retry after 1 s`,
+    if (limit.inFlight >= max) throw shed(c, 1, `more than ${max} requests in flight`);
+    if (!limit.admits())
+      throw shed(
+        c,
+        1,
+        `requests are queueing (${limit.inFlight} in flight, every answer slower than ${limit.options.targetMs} ms)`,
       );
-    }
     // A saturated CPU shows as event-loop lag long before the in-flight count grows: shed then too.
-    if (lag() > maxLagMs) {
-      c.header("retry-after", "2");
-      throw new Problem(
-        "service-unavailable",
-        `server overloaded (event loop ${Math.round(lag())} ms behind); retry after 2 s`,
-      );
-    }
+    if (lag() > maxLagMs) throw shed(c, 2, `server overloaded (event loop ${Math.round(lag())} ms behind)`);
     const done = limit.start();
     try {
       await next();
     } finally {
       done();
     }
-  }
+  });
+}
+
+/** A 503 with Retry-After, remembered for shedRecently. */
+function shed(c: Context<AppEnv>, retryAfterSeconds: number, why: string): Problem {
+  lastShedAt = performance.now();
+  c.header("retry-after", String(retryAfterSeconds));
+  return new Problem("service-unavailable", `${why}; retry after ${retryAfterSeconds} s`);
 }
 
 let lastShedAt = Number.NEGATIVE_INFINITY;
